@@ -1,0 +1,98 @@
+"""Custom::SageMakerEndpoint provider: crhelper and Powertools wiring around the provisioner."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic import ValidationError
+
+from endpoint_common.aws import AwsClients
+from endpoint_common.observability import logger, tracer
+from endpoint_provider.cfn_resource import ContinuableResource
+from endpoint_provider.continuation import PROGRESS_KEY, LambdaContinuation
+from endpoint_provider.lifecycle import (
+    Budget,
+    Completed,
+    EndpointProvisioner,
+    Failed,
+    Progress,
+    ResourceRequest,
+)
+from endpoint_provider.reasons import reason_for_cloudformation
+from endpoint_provider.sagemaker_gateway import SageMakerGateway
+from endpoint_provider.settings import ProviderSettings
+
+# INFO, not crhelper's DEBUG default, which logs the whole event and its ResponseURL; and no
+# 120 s sleep before answering a Delete.
+helper = ContinuableResource(log_level="INFO", boto_level="WARNING", sleep_on_delete=0)
+clients = AwsClients()
+
+try:
+    settings = ProviderSettings.from_environment()
+except ValidationError as error:
+    helper.init_failure(error)
+
+
+@cache
+def provisioner() -> EndpointProvisioner:
+    return EndpointProvisioner(SageMakerGateway(clients.sagemaker), settings)
+
+
+@cache
+def continuation() -> LambdaContinuation:
+    return LambdaContinuation(clients.lambda_)
+
+
+class ProvisioningError(Exception):
+    """Carries the reason CloudFormation shows for a FAILED response."""
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> None:
+    logger.append_keys(
+        StackId=event.get("StackId"),
+        LogicalResourceId=event.get("LogicalResourceId"),
+        RequestId=event.get("RequestId"),
+        RequestType=event.get("RequestType"),
+    )
+    helper(event, context)
+
+
+@helper.create
+@helper.update
+@helper.delete
+def provision(event: dict[str, Any], context: Any) -> str | None:
+    request = ResourceRequest(
+        request_type=event["RequestType"],
+        stack_id=event["StackId"],
+        logical_id=event["LogicalResourceId"],
+        properties=event.get("ResourceProperties", {}),
+        old_properties=event.get("OldResourceProperties"),
+        physical_id=event.get("PhysicalResourceId"),
+    )
+    progress = (
+        Progress.from_dict(event[PROGRESS_KEY])
+        if PROGRESS_KEY in event
+        else provisioner().start(request)
+    )
+    logger.info("request step started", stage=progress.stage, invocation=progress.invocation)
+    budget = Budget(
+        lambda: context.get_remaining_time_in_millis() / 1000, settings.handoff_margin_seconds
+    )
+    outcome = provisioner().handle(request, progress, budget)
+    if isinstance(outcome, Completed):
+        logger.info("request succeeded", physical_id=outcome.physical_id)
+        helper.Data.update(outcome.data)
+        return outcome.physical_id
+    if isinstance(outcome, Failed):
+        logger.error("request failed", reason=outcome.reason)
+        helper.fail_as(outcome.physical_id)
+        raise ProvisioningError(reason_for_cloudformation(outcome.reason, context.log_stream_name))
+    logger.info("handing off to a fresh invocation", invocation=outcome.progress.invocation)
+    continuation().schedule(
+        context.invoked_function_arn, {**event, PROGRESS_KEY: outcome.progress.to_dict()}
+    )
+    helper.hand_off()
+    return None

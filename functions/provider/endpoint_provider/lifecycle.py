@@ -1,0 +1,420 @@
+"""Create, update and delete one endpoint, resumable across Lambda invocations.
+
+Each request runs in stages. `apply` makes the changes and is idempotent, so a redelivered
+request adopts what an earlier delivery created; `await` only observes, so a SageMaker
+rollback is never answered with a second UpdateEndpoint; `delete` is re-entrant by nature.
+When an invocation runs short of time the provisioner returns Pending with its Progress, and
+the next invocation resumes there.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from endpoint_common.observability import logger
+from endpoint_provider.desired import DesiredState, desired_state
+from endpoint_provider.naming import Owner, StackLocation, endpoint_name_from_arn
+from endpoint_provider.planner import UpdatePlan, plan_update
+from endpoint_provider.properties import InvalidProperties, parse_properties
+from endpoint_provider.sagemaker_gateway import (
+    TRANSIENT_STATUSES,
+    EndpointBusy,
+    ForeignResource,
+    SageMakerGateway,
+)
+from endpoint_provider.settings import ProviderSettings
+
+APPLY = "apply"
+AWAIT = "await"
+DELETE = "delete"
+DEFAULT_SERVICE_TIMEOUT = 3600
+
+
+@dataclass(frozen=True)
+class ResourceRequest:
+    """What the provisioner needs from a CloudFormation request, without its envelope."""
+
+    request_type: str
+    stack_id: str
+    logical_id: str
+    properties: dict[str, Any]
+    old_properties: dict[str, Any] | None = None
+    physical_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Carried from one invocation to the next while a request is in flight."""
+
+    deadline: float
+    stage: str = APPLY
+    invocation: int = 1
+    failure_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "Deadline": self.deadline,
+            "Stage": self.stage,
+            "Invocation": self.invocation,
+            "FailureReason": self.failure_reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Progress:
+        return cls(
+            deadline=float(data["Deadline"]),
+            stage=data["Stage"],
+            invocation=int(data["Invocation"]),
+            failure_reason=data.get("FailureReason"),
+        )
+
+
+@dataclass(frozen=True)
+class Completed:
+    physical_id: str
+    data: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Failed:
+    reason: str
+    physical_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Pending:
+    progress: Progress
+
+
+Outcome = Completed | Failed | Pending
+
+
+class ProvisioningFailed(Exception):
+    """Ends a request with FAILED; the message is what the user reads in the stack events."""
+
+
+class Budget:
+    """How long this invocation may keep polling before it must hand off."""
+
+    def __init__(self, remaining_seconds: Callable[[], float], handoff_margin: float):
+        self._remaining_seconds = remaining_seconds
+        self._handoff_margin = handoff_margin
+
+    def allows_wait(self, seconds: float) -> bool:
+        return self._remaining_seconds() - seconds > self._handoff_margin
+
+
+class EndpointProvisioner:
+    def __init__(
+        self,
+        gateway: SageMakerGateway,
+        settings: ProviderSettings,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self._gateway = gateway
+        self._settings = settings
+        self._clock = clock
+        self._sleep = sleep
+
+    def start(self, request: ResourceRequest) -> Progress:
+        """The first invocation's progress: the deadline stays inside CloudFormation's wait."""
+        timeout = _lenient_service_timeout(request.properties)
+        margin = min(self._settings.deadline_margin_seconds, timeout / 4)
+        return Progress(deadline=self._clock() + timeout - margin)
+
+    def handle(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
+        run = {"Create": self._create, "Update": self._update, "Delete": self._delete}
+        try:
+            return run[request.request_type](request, progress, budget)
+        except InvalidProperties as error:
+            return Failed(f"Invalid properties: {error}", self._failure_id(request))
+        except (ProvisioningFailed, ForeignResource) as error:
+            return Failed(str(error), self._failure_id(request))
+        except ClientError as error:
+            return Failed(_sagemaker_reason(error), self._failure_id(request))
+        except EndpointBusy as error:
+            return Failed(
+                f"endpoint {error} started changing on its own (SageMaker maintenance?); "
+                "retry the stack operation",
+                self._failure_id(request),
+            )
+
+    # Create
+
+    def _create(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
+        return self._create_as(self._desired(request.properties, request), progress, budget)
+
+    def _apply_create(self, desired: DesiredState) -> None:
+        self._ensure_children(desired)
+        if self._gateway.create_endpoint(desired.endpoint_name, desired.config.name, desired.tags):
+            return
+        existing = self._owned_endpoint(desired.endpoint_name, desired.owner)
+        if existing and existing["EndpointConfigName"] != desired.config.name:
+            raise ProvisioningFailed(
+                f"endpoint {desired.endpoint_name} already exists on config "
+                f"{existing['EndpointConfigName']}; delete it or set another EndpointName"
+            )
+
+    def _ensure_children(self, desired: DesiredState) -> None:
+        for model in desired.models:
+            self._gateway.ensure_model(model, desired.tags, desired.owner)
+        self._gateway.ensure_endpoint_config(desired.config, desired.tags, desired.owner)
+
+    def _await_in_service(
+        self, desired: DesiredState, progress: Progress, budget: Budget
+    ) -> dict[str, Any] | Pending:
+        def check() -> dict[str, Any] | str:
+            endpoint = self._gateway.describe_endpoint(desired.endpoint_name)
+            if endpoint is None:
+                raise ProvisioningFailed(f"endpoint {desired.endpoint_name} was deleted meanwhile")
+            status = endpoint["EndpointStatus"]
+            if status == "InService" and endpoint["EndpointConfigName"] == desired.config.name:
+                return endpoint
+            if status == "InService":
+                raise UpdateRolledBack(endpoint)
+            if status == "Failed":
+                raise ProvisioningFailed(_failure_reason(endpoint, "failed"))
+            return f"endpoint {desired.endpoint_name} is {status}"
+
+        return self._poll(check, progress, budget)
+
+    # Update
+
+    def _update(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
+        new = self._desired(request.properties, request)
+        current_name = self._current_endpoint_name(request) or new.endpoint_name
+        plan = plan_update(self._old_desired(request), new, current_name)
+        if plan.replace:
+            return self._replace(new, progress, budget)
+        if progress.stage == APPLY:
+            applied = self._apply_update(new, plan, progress, budget)
+            if isinstance(applied, Pending):
+                return applied
+            progress = replace(progress, stage=AWAIT)
+        try:
+            endpoint = self._await_in_service(new, progress, budget)
+        except UpdateRolledBack as rollback:
+            self._prune(new.owner, keep=rollback.endpoint["EndpointConfigName"])
+            raise
+        if isinstance(endpoint, Pending):
+            return endpoint
+        self._prune(new.owner, keep=new.config.name)
+        return Completed(request.physical_id, new.attributes(endpoint["EndpointArn"]))
+
+    def _apply_update(
+        self, new: DesiredState, plan: UpdatePlan, progress: Progress, budget: Budget
+    ) -> Pending | None:
+        """Moves the endpoint towards `new`; afterwards only waiting is left."""
+        endpoint = self._await_settled(new.endpoint_name, new.owner, progress, budget)
+        if isinstance(endpoint, Pending):
+            return endpoint
+        if endpoint is None:
+            self._apply_create(new)
+            return None
+        if endpoint["EndpointStatus"] == "Failed":
+            raise ProvisioningFailed(
+                _failure_reason(endpoint, "is Failed, and SageMaker only allows deleting it: "
+                                "change EndpointName to replace it")
+            )
+        self._gateway.retag(endpoint["EndpointArn"], plan.tags_to_add, plan.tag_keys_to_remove)
+        if endpoint["EndpointConfigName"] == new.config.name:
+            return None
+        self._ensure_children(new)
+        try:
+            self._gateway.update_endpoint(new.endpoint_name, new.config.name)
+        except (ClientError, EndpointBusy):
+            self._prune(new.owner, keep=endpoint["EndpointConfigName"])
+            raise
+        return None
+
+    def _replace(self, new: DesiredState, progress: Progress, budget: Budget) -> Outcome:
+        """A new endpoint under the new name; CloudFormation deletes the old one afterwards.
+        If the new one fails, it is removed before answering, since CloudFormation never
+        learns its ID."""
+        if progress.stage == DELETE:
+            return self._discard(new.owner, progress, budget)
+        try:
+            return self._create_as(new, progress, budget)
+        except (ProvisioningFailed, ClientError) as error:
+            reason = _sagemaker_reason(error) if isinstance(error, ClientError) else str(error)
+            discarding = replace(progress, stage=DELETE, failure_reason=reason)
+            return self._discard(new.owner, discarding, budget)
+
+    def _create_as(self, desired: DesiredState, progress: Progress, budget: Budget) -> Outcome:
+        if progress.stage == APPLY:
+            self._apply_create(desired)
+            progress = replace(progress, stage=AWAIT)
+        endpoint = self._await_in_service(desired, progress, budget)
+        if isinstance(endpoint, Pending):
+            return endpoint
+        return Completed(endpoint["EndpointArn"], desired.attributes(endpoint["EndpointArn"]))
+
+    def _discard(self, owner: Owner, progress: Progress, budget: Budget) -> Outcome:
+        gone = self._delete_endpoint_tree(owner, progress, budget)
+        if isinstance(gone, Pending):
+            return gone
+        raise ProvisioningFailed(progress.failure_reason)
+
+    # Delete
+
+    def _delete(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
+        name = self._current_endpoint_name(request)
+        if name is None:
+            return Completed(request.physical_id)
+        owner = Owner(request.stack_id, request.logical_id, name)
+        gone = self._delete_endpoint_tree(owner, replace(progress, stage=DELETE), budget)
+        return gone if isinstance(gone, Pending) else Completed(request.physical_id)
+
+    def _delete_endpoint_tree(
+        self, owner: Owner, progress: Progress, budget: Budget
+    ) -> None | Pending:
+        """Endpoint first, and only once it is gone its configs and models, so SageMaker never
+        runs an endpoint whose config was deleted under it."""
+
+        ownership_checked = False
+
+        def check() -> bool | str:
+            nonlocal ownership_checked
+            endpoint = self._gateway.describe_endpoint(owner.endpoint_name)
+            if endpoint is None:
+                return True
+            if not ownership_checked and not self._gateway.owns_endpoint(endpoint, owner):
+                logger.warning("endpoint left alone: not ours", endpoint=owner.endpoint_name)
+                return True
+            ownership_checked = True
+            status = endpoint["EndpointStatus"]
+            if status not in TRANSIENT_STATUSES | {"Deleting"}:
+                try:
+                    self._gateway.delete_endpoint(owner.endpoint_name)
+                except EndpointBusy:
+                    pass
+            return f"endpoint {owner.endpoint_name} is {status}, deleting it"
+
+        gone = self._poll(check, progress, budget)
+        if isinstance(gone, Pending):
+            return gone
+        self._prune(owner, keep=None)
+        return None
+
+    # Shared steps
+
+    def _await_settled(
+        self, name: str, owner: Owner, progress: Progress, budget: Budget
+    ) -> dict[str, Any] | None | Pending:
+        def check() -> dict[str, Any] | bool | str:
+            endpoint = self._gateway.describe_endpoint(name)
+            if endpoint is None:
+                return False
+            if not self._gateway.owns_endpoint(endpoint, owner):
+                raise ForeignResource("endpoint", name, owner)
+            if endpoint["EndpointStatus"] in TRANSIENT_STATUSES:
+                return f"endpoint {name} is {endpoint['EndpointStatus']}, waiting to update it"
+            return endpoint
+
+        settled = self._poll(check, progress, budget)
+        return None if settled is False else settled
+
+    def _owned_endpoint(self, name: str, owner: Owner) -> dict[str, Any] | None:
+        endpoint = self._gateway.describe_endpoint(name)
+        if endpoint and not self._gateway.owns_endpoint(endpoint, owner):
+            raise ForeignResource("endpoint", name, owner)
+        return endpoint
+
+    def _prune(self, owner: Owner, keep: str | None) -> None:
+        """Removes this endpoint's configs and models except `keep` and what it uses."""
+        kept_models: set[str] = set()
+        for config in self._gateway.owned_configs(owner):
+            if config["EndpointConfigName"] == keep:
+                kept_models = {variant["ModelName"] for variant in config["ProductionVariants"]}
+            else:
+                self._gateway.delete_endpoint_config(config["EndpointConfigName"])
+        for model in self._gateway.owned_models(owner):
+            if model not in kept_models:
+                self._gateway.delete_model(model)
+
+    def _poll(self, check: Callable[[], Any], progress: Progress, budget: Budget) -> Any:
+        """Calls `check` every poll interval until it returns something other than a string
+        (a string says what we are waiting for), the invocation must hand off, or the deadline
+        passes."""
+        interval = self._settings.poll_interval_seconds
+        while True:
+            result = check()
+            if not isinstance(result, str):
+                return result
+            if self._clock() + interval >= progress.deadline:
+                raise ProvisioningFailed(
+                    f"timed out: {result} (raise ServiceTimeout, at most 3600 s, or check the "
+                    "endpoint in the SageMaker console)"
+                )
+            if not budget.allows_wait(interval):
+                return Pending(replace(progress, invocation=progress.invocation + 1))
+            self._sleep(interval)
+
+    def _desired(self, raw: dict[str, Any], request: ResourceRequest) -> DesiredState:
+        return desired_state(
+            parse_properties(raw),
+            stack_id=request.stack_id,
+            logical_id=request.logical_id,
+            default_role_arn=self._settings.default_execution_role_arn,
+        )
+
+    def _old_desired(self, request: ResourceRequest) -> DesiredState | None:
+        try:
+            return self._desired(request.old_properties or {}, request)
+        except InvalidProperties:
+            return None
+
+    def _current_endpoint_name(self, request: ResourceRequest) -> str | None:
+        """The physical ID's endpoint name, in its original case when the properties know it:
+        SageMaker lower-cases the name inside the ARN."""
+        arn_name = endpoint_name_from_arn(request.physical_id)
+        if arn_name is None:
+            return None
+        for raw in (request.properties, request.old_properties or {}):
+            named = raw.get("EndpointName")
+            if isinstance(named, str) and named.lower() == arn_name.lower():
+                return named
+        return arn_name
+
+    def _failure_id(self, request: ResourceRequest) -> str | None:
+        """Update and Delete keep their ID. A failed Create names the endpoint it was making,
+        so the rollback Delete removes whatever that left behind."""
+        if request.request_type != "Create":
+            return None
+        try:
+            desired = self._desired(request.properties, request)
+        except InvalidProperties:
+            return None
+        return StackLocation.of(request.stack_id).endpoint_arn(desired.endpoint_name)
+
+
+class UpdateRolledBack(ProvisioningFailed):
+    """The endpoint is InService again, but on a config other than the one requested."""
+
+    def __init__(self, endpoint: dict[str, Any]):
+        self.endpoint = endpoint
+        super().__init__(_failure_reason(endpoint, "update rolled back"))
+
+
+def _failure_reason(endpoint: dict[str, Any], what: str) -> str:
+    reason = endpoint.get("FailureReason") or "SageMaker gave no FailureReason"
+    return f"endpoint {endpoint['EndpointName']} {what}: {reason}"
+
+
+def _sagemaker_reason(error: ClientError) -> str:
+    details = error.response.get("Error", {})
+    operation = error.operation_name
+    return f"SageMaker {operation} refused: {details.get('Message') or details.get('Code')}"
+
+
+def _lenient_service_timeout(raw: dict[str, Any]) -> int:
+    try:
+        return min(max(int(raw.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)), 1), 3600)
+    except (TypeError, ValueError):
+        return DEFAULT_SERVICE_TIMEOUT

@@ -1,0 +1,48 @@
+"""Decides the least disruptive way from the old properties to the new ones. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from endpoint_provider.desired import DesiredState
+
+
+@dataclass(frozen=True)
+class UpdatePlan:
+    replace: bool = False
+    new_config: bool = False
+    tags_to_add: dict[str, str] = field(default_factory=dict)
+    tag_keys_to_remove: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def changes_nothing(self) -> bool:
+        return not (self.replace or self.new_config or self.tags_to_add or self.tag_keys_to_remove)
+
+
+def plan_update(
+    old: DesiredState | None, new: DesiredState, current_endpoint_name: str
+) -> UpdatePlan:
+    """`old` is None when the old properties no longer parse (the rollback of an update that
+    was rejected for invalid properties): then the live endpoint decides, so plan a new config
+    and let the executor skip it if the endpoint already runs it."""
+    if new.endpoint_name.lower() != current_endpoint_name.lower():
+        return UpdatePlan(
+            replace=True,
+            reasons=(f"EndpointName {current_endpoint_name} -> {new.endpoint_name}: replacement",),
+        )
+    old_tags = old.user_tags if old else {}
+    tags_to_add = {k: v for k, v in new.user_tags.items() if old_tags.get(k) != v}
+    tag_keys_to_remove = tuple(sorted(set(old_tags) - set(new.user_tags)))
+    new_config = old is None or old.config.name != new.config.name
+    reasons = []
+    if new_config:
+        reasons.append(f"endpoint config -> {new.config.name}: update in place")
+    if tags_to_add or tag_keys_to_remove:
+        reasons.append("tags: in place")
+    return UpdatePlan(
+        new_config=new_config,
+        tags_to_add=tags_to_add,
+        tag_keys_to_remove=tag_keys_to_remove,
+        reasons=tuple(reasons),
+    )

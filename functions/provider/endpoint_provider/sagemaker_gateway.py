@@ -1,0 +1,178 @@
+"""Every SageMaker call the provider makes, with SageMaker's error conventions absorbed.
+
+SageMaker reports "not found" and "already exists" as ValidationExceptions told apart only by
+their message; this module turns them into None, adoption, or ForeignResource.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from endpoint_provider.desired import ConfigSpec, ModelSpec
+from endpoint_provider.naming import Owner, child_prefix
+
+TRANSIENT_STATUSES = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
+
+
+class ForeignResource(Exception):
+    """A resource with our name exists but carries another owner's tags (or none)."""
+
+    def __init__(self, kind: str, name: str, owner: Owner):
+        self.kind = kind
+        self.name = name
+        super().__init__(
+            f"{kind} {name} already exists and is not managed by {owner.logical_id} of this "
+            "stack; set another EndpointName or delete it"
+        )
+
+
+class EndpointBusy(Exception):
+    """SageMaker refused a change because the endpoint is in a transitional state."""
+
+
+def is_not_found(error: ClientError) -> bool:
+    message = error.response.get("Error", {}).get("Message", "").lower()
+    return "could not find" in message or "does not exist" in message
+
+
+def _already_exists(error: ClientError) -> bool:
+    return "already existing" in error.response.get("Error", {}).get("Message", "").lower()
+
+
+def _in_progress(error: ClientError) -> bool:
+    return "in-progress" in error.response.get("Error", {}).get("Message", "").lower()
+
+
+class SageMakerGateway:
+    def __init__(self, client: Any):
+        self._client = client
+
+    def describe_endpoint(self, name: str) -> dict[str, Any] | None:
+        return self._describe(self._client.describe_endpoint, EndpointName=name)
+
+    def describe_endpoint_config(self, name: str) -> dict[str, Any] | None:
+        return self._describe(self._client.describe_endpoint_config, EndpointConfigName=name)
+
+    def tags(self, arn: str) -> dict[str, str]:
+        pages = self._client.get_paginator("list_tags").paginate(ResourceArn=arn)
+        return {tag["Key"]: tag["Value"] for page in pages for tag in page["Tags"]}
+
+    def ensure_model(self, spec: ModelSpec, tags: dict[str, str], owner: Owner) -> None:
+        try:
+            self._client.create_model(**spec.request, Tags=_tag_list(tags))
+        except ClientError as error:
+            if not _already_exists(error):
+                raise
+            arn = self._client.describe_model(ModelName=spec.name)["ModelArn"]
+            self._adopt("model", spec.name, arn, owner)
+
+    def ensure_endpoint_config(self, spec: ConfigSpec, tags: dict[str, str], owner: Owner) -> None:
+        try:
+            self._client.create_endpoint_config(**spec.request, Tags=_tag_list(tags))
+        except ClientError as error:
+            if not _already_exists(error):
+                raise
+            arn = self.describe_endpoint_config(spec.name)["EndpointConfigArn"]
+            self._adopt("endpoint config", spec.name, arn, owner)
+
+    def create_endpoint(self, name: str, config_name: str, tags: dict[str, str]) -> bool:
+        """Creates the endpoint; False when one of that name already exists."""
+        try:
+            self._client.create_endpoint(
+                EndpointName=name, EndpointConfigName=config_name, Tags=_tag_list(tags)
+            )
+        except ClientError as error:
+            if _already_exists(error):
+                return False
+            raise
+        return True
+
+    def owns_endpoint(self, endpoint: dict[str, Any], owner: Owner) -> bool:
+        return owner.owns_endpoint(self.tags(endpoint["EndpointArn"]))
+
+    def update_endpoint(self, name: str, config_name: str, **options: Any) -> None:
+        try:
+            self._client.update_endpoint(
+                EndpointName=name, EndpointConfigName=config_name, **options
+            )
+        except ClientError as error:
+            if _in_progress(error):
+                raise EndpointBusy(name) from error
+            raise
+
+    def delete_endpoint(self, name: str) -> None:
+        """Starts deleting; tolerates an endpoint already gone, raises EndpointBusy mid-change."""
+        try:
+            self._client.delete_endpoint(EndpointName=name)
+        except ClientError as error:
+            if _in_progress(error):
+                raise EndpointBusy(name) from error
+            if not is_not_found(error):
+                raise
+
+    def retag(self, arn: str, add: dict[str, str], remove: tuple[str, ...]) -> None:
+        if remove:
+            self._client.delete_tags(ResourceArn=arn, TagKeys=list(remove))
+        if add:
+            self._client.add_tags(ResourceArn=arn, Tags=_tag_list(add))
+
+    def owned_configs(self, owner: Owner) -> list[dict[str, Any]]:
+        """Every endpoint config created for this owner's endpoint, described."""
+        prefix = child_prefix(owner.endpoint_name)
+        pages = self._client.get_paginator("list_endpoint_configs").paginate(NameContains=prefix)
+        names = [
+            item["EndpointConfigName"]
+            for page in pages
+            for item in page["EndpointConfigs"]
+            if item["EndpointConfigName"].startswith(prefix)
+        ]
+        described = [self.describe_endpoint_config(name) for name in names]
+        return [
+            config
+            for config in described
+            if config and owner.owns_child(self.tags(config["EndpointConfigArn"]))
+        ]
+
+    def owned_models(self, owner: Owner) -> list[str]:
+        prefix = child_prefix(owner.endpoint_name)
+        pages = self._client.get_paginator("list_models").paginate(NameContains=prefix)
+        return [
+            item["ModelName"]
+            for page in pages
+            for item in page["Models"]
+            if item["ModelName"].startswith(prefix) and owner.owns_child(self.tags(item["ModelArn"]))
+        ]
+
+    def delete_endpoint_config(self, name: str) -> None:
+        self._tolerating_not_found(self._client.delete_endpoint_config, EndpointConfigName=name)
+
+    def delete_model(self, name: str) -> None:
+        self._tolerating_not_found(self._client.delete_model, ModelName=name)
+
+    def _adopt(self, kind: str, name: str, arn: str, owner: Owner) -> None:
+        """A redelivered request finds what its first delivery created: ours, so reuse it."""
+        if not owner.owns_child(self.tags(arn)):
+            raise ForeignResource(kind, name, owner)
+
+    @staticmethod
+    def _describe(call: Any, **kwargs: Any) -> dict[str, Any] | None:
+        try:
+            return call(**kwargs)
+        except ClientError as error:
+            if is_not_found(error):
+                return None
+            raise
+
+    @staticmethod
+    def _tolerating_not_found(call: Any, **kwargs: Any) -> None:
+        try:
+            call(**kwargs)
+        except ClientError as error:
+            if not is_not_found(error):
+                raise
+
+
+def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": value} for key, value in tags.items()]

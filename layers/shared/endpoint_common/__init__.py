@@ -1,0 +1,1 @@
+"""Code both Lambda functions share: AWS client construction and observability."""

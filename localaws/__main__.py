@@ -1,0 +1,39 @@
+"""Run moto with the SageMaker simulator in the foreground: `python -m localaws --port 5000`."""
+
+import argparse
+import contextlib
+import threading
+from collections.abc import Sequence
+
+from localaws.server import LocalAws
+from localaws.simulator import SimulatorSettings
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    settings = SimulatorSettings(
+        create_seconds=args.create_seconds,
+        update_seconds=args.update_seconds,
+        delete_seconds=args.delete_seconds,
+    )
+    with LocalAws(port=args.port, host=args.host, settings=settings) as aws:
+        print(f"Local AWS with simulated SageMaker at {aws.endpoint_url} (Ctrl-C stops it)")
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+def _parser() -> argparse.ArgumentParser:
+    defaults = SimulatorSettings()
+    parser = argparse.ArgumentParser(prog="python -m localaws", description=__doc__)
+    parser.add_argument("--port", type=int, default=5000, help="0 picks a free port")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="0.0.0.0 lets containers (sam local) reach it"
+    )
+    parser.add_argument("--create-seconds", type=float, default=defaults.create_seconds)
+    parser.add_argument("--update-seconds", type=float, default=defaults.update_seconds)
+    parser.add_argument("--delete-seconds", type=float, default=defaults.delete_seconds)
+    return parser
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""Plays CloudFormation, and the Lambda service around the provider, on this machine.
+
+Requests are built as CloudFormation builds them (every scalar property a string), delivered
+to the handler in-process with a Lambda-like context, and answered over HTTPS to a presigned-
+style ResponseURL served here, so the provider's real response path (crhelper's
+HTTPSConnection) is what the tests and the demo observe.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import ssl
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+
+
+def cloudformation_strings(value: Any) -> Any:
+    """CloudFormation hands custom resources every scalar as a string; lists and maps keep
+    their shape."""
+    if isinstance(value, dict):
+        return {key: cloudformation_strings(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [cloudformation_strings(item) for item in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@dataclass
+class Response:
+    """One response as CloudFormation received it at the ResponseURL."""
+
+    body: dict[str, Any]
+    size: int
+    seconds: float = 0.0
+    invocations: int = 0
+
+    @property
+    def status(self) -> str:
+        return self.body["Status"]
+
+    @property
+    def physical_id(self) -> str:
+        return self.body["PhysicalResourceId"]
+
+    @property
+    def reason(self) -> str:
+        return self.body.get("Reason", "")
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.body.get("Data") or {}
+
+
+class ResponseCollector:
+    """An HTTPS server standing in for the presigned S3 URLs CloudFormation hands out."""
+
+    def __init__(self) -> None:
+        self._responses: dict[str, list[Response]] = {}
+        self._lock = threading.Lock()
+        self._folder = tempfile.TemporaryDirectory(prefix="localaws-cfn-")
+        self.ca_file = str(Path(self._folder.name) / "cert.pem")
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._request_handler())
+        self._server.socket = self._tls_context().wrap_socket(self._server.socket, server_side=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> ResponseCollector:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._folder.cleanup()
+
+    def url_for(self, request_id: str) -> str:
+        port = self._server.server_address[1]
+        return (
+            f"https://127.0.0.1:{port}/cloudformation-responses/{request_id}"
+            "?X-Amz-Signature=local"
+        )
+
+    def responses(self, request_id: str) -> list[Response]:
+        with self._lock:
+            return list(self._responses.get(request_id, []))
+
+    def _record(self, request_id: str, raw: bytes) -> None:
+        with self._lock:
+            response = Response(json.loads(raw), len(raw))
+            self._responses.setdefault(request_id, []).append(response)
+
+    def _request_handler(self) -> type[BaseHTTPRequestHandler]:
+        collector = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                collector._record(self.path.split("?")[0].rsplit("/", 1)[-1], raw)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *_: Any) -> None:
+                """Quiet: the tests and the demo report responses themselves."""
+
+        return Handler
+
+    def _tls_context(self) -> ssl.SSLContext:
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+        now = datetime.datetime.now(datetime.UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                False,
+            )
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256())
+        )
+        key_file = Path(self._folder.name) / "key.pem"
+        Path(self.ca_file).write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.ca_file, key_file)
+        return context
+
+
+@dataclass
+class LambdaContext:
+    """What the Lambda runtime passes a handler, with a real countdown."""
+
+    function_name: str
+    invoked_function_arn: str
+    timeout_seconds: float
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = field(
+        default_factory=lambda: f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
+    )
+    memory_limit_in_mb: int = 256
+    function_version: str = "$LATEST"
+    _started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        elapsed = time.monotonic() - self._started
+        return max(int((self.timeout_seconds - elapsed) * 1000), 0)
+
+
+class LocalLambda:
+    """Runs the provider's handler the way Lambda would, including the asynchronous
+    invocations it makes of itself to continue a long wait (`schedule`)."""
+
+    def __init__(
+        self,
+        handler: Callable[[dict[str, Any], Any], Any],
+        function_name: str = "provider",
+        timeout_seconds: float = 900,
+    ):
+        self.handler = handler
+        self.function_name = function_name
+        self.function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}"
+        self.timeout_seconds = timeout_seconds
+        self.invocations = 0
+        self.queued: list[dict[str, Any]] = []
+
+    def schedule(self, function_arn: str, event: dict[str, Any]) -> None:
+        assert function_arn == self.function_arn, f"invoked {function_arn}, not this function"
+        self.queued.append(json.loads(json.dumps(event)))
+
+    def invoke(self, event: dict[str, Any]) -> None:
+        self.invocations += 1
+        context = LambdaContext(self.function_name, self.function_arn, self.timeout_seconds)
+        self.handler(json.loads(json.dumps(event)), context)
+
+    def run_queued(self) -> bool:
+        if not self.queued:
+            return False
+        self.invoke(self.queued.pop(0))
+        return True
+
+
+class CloudFormation:
+    """Sends a stack's requests to a custom resource provider and waits for each answer."""
+
+    def __init__(self, lambda_: LocalLambda, collector: ResponseCollector, stack_name: str):
+        self.lambda_ = lambda_
+        self.collector = collector
+        self.stack_name = stack_name
+        self.stack_id = (
+            f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/{uuid.uuid4()}"
+        )
+
+    def request(
+        self,
+        request_type: str,
+        logical_id: str,
+        properties: dict[str, Any],
+        *,
+        old_properties: dict[str, Any] | None = None,
+        physical_id: str | None = None,
+        request_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The event CloudFormation would send."""
+        request_id = request_id or str(uuid.uuid4())
+        event: dict[str, Any] = {
+            "RequestType": request_type,
+            "ServiceToken": self.lambda_.function_arn,
+            "ResponseURL": self.collector.url_for(request_id),
+            "StackId": self.stack_id,
+            "RequestId": request_id,
+            "LogicalResourceId": logical_id,
+            "ResourceType": "Custom::SageMakerEndpoint",
+            "ResourceProperties": cloudformation_strings(
+                {"ServiceToken": self.lambda_.function_arn, **properties}
+            ),
+        }
+        if old_properties is not None:
+            event["OldResourceProperties"] = cloudformation_strings(
+                {"ServiceToken": self.lambda_.function_arn, **old_properties}
+            )
+        if physical_id is not None:
+            event["PhysicalResourceId"] = physical_id
+        return event
+
+    def send(self, event: dict[str, Any]) -> Response:
+        """Delivers the event, runs the invocations it schedules, returns the one answer."""
+        started, invocations = time.monotonic(), self.lambda_.invocations
+        self.lambda_.invoke(event)
+        while not self.collector.responses(event["RequestId"]) and self.lambda_.run_queued():
+            pass
+        responses = self.collector.responses(event["RequestId"])
+        if len(responses) != 1:
+            raise AssertionError(f"expected exactly one response, got {len(responses)}")
+        response = responses[0]
+        response.seconds = time.monotonic() - started
+        response.invocations = self.lambda_.invocations - invocations
+        return response
+
+    def create(self, logical_id: str, properties: dict[str, Any], **kwargs: Any) -> Response:
+        return self.send(self.request("Create", logical_id, properties, **kwargs))
+
+    def update(
+        self,
+        logical_id: str,
+        physical_id: str,
+        properties: dict[str, Any],
+        old_properties: dict[str, Any],
+    ) -> Response:
+        return self.send(
+            self.request(
+                "Update",
+                logical_id,
+                properties,
+                old_properties=old_properties,
+                physical_id=physical_id,
+            )
+        )
+
+    def delete(self, logical_id: str, physical_id: str, properties: dict[str, Any]) -> Response:
+        return self.send(self.request("Delete", logical_id, properties, physical_id=physical_id))

@@ -1,0 +1,68 @@
+"""What SageMaker should hold for a set of properties."""
+
+from __future__ import annotations
+
+from endpoint_provider.desired import desired_state
+from endpoint_provider.properties import parse_properties
+
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/11111111-2222-3333-4444-555555555555"
+ROLE = "arn:aws:iam::123456789012:role/provider-default"
+
+
+def state(raw):
+    return desired_state(
+        parse_properties(raw), stack_id=STACK_ID, logical_id="Endpoint", default_role_arn=ROLE
+    )
+
+
+def test_requests_use_sagemaker_shapes_and_typed_values(endpoint_properties):
+    # When the desired state is built
+    desired = state(endpoint_properties)
+
+    # Then the model uses the provider's role and a typed container
+    model = desired.models[0].request
+    assert model["ExecutionRoleArn"] == ROLE
+    assert model["PrimaryContainer"]["ModelDataUrl"].endswith("v1/model.tar.gz")
+    assert model["EnableNetworkIsolation"] is False
+    # And the config's variant points at that model with numbers, not strings
+    variant = desired.config.request["ProductionVariants"][0]
+    assert variant["ModelName"] == desired.models[0].name
+    assert variant["InitialInstanceCount"] == 1
+    assert "VolumeSizeInGB" not in variant
+
+
+def test_several_containers_make_an_inference_pipeline(endpoint_properties):
+    # Given two containers
+    endpoint_properties["Containers"] = [
+        {"Image": "preprocess", "ContainerHostname": "pre"},
+        endpoint_properties.pop("PrimaryContainer"),
+    ]
+    endpoint_properties["InferenceExecutionConfig"] = {"Mode": "Serial"}
+
+    # Then one model holds both, in order
+    model = state(endpoint_properties).models[0].request
+    assert [c["Image"] for c in model["Containers"]][0] == "preprocess"
+    assert model["InferenceExecutionConfig"] == {"Mode": "Serial"}
+    assert "PrimaryContainer" not in model
+
+
+def test_tags_carry_the_owner_and_the_user_tags(endpoint_properties):
+    desired = state(endpoint_properties)
+    assert desired.tags["team"] == "churn"
+    assert desired.tags["sagemaker-endpoint-provider:logical-id"] == "Endpoint"
+    assert desired.tags["sagemaker-endpoint-provider:stack-id"] == STACK_ID
+
+
+def test_attributes_name_every_resource(endpoint_properties):
+    desired = state(endpoint_properties)
+    data = desired.attributes("arn:aws:sagemaker:us-east-1:123456789012:endpoint/x")
+    assert data["EndpointName"] == desired.endpoint_name
+    assert data["EndpointConfigName"] == desired.config.name
+    assert data["ModelName"] == data["ModelNames"] == desired.models[0].name
+
+
+def test_explicit_endpoint_name_wins(endpoint_properties):
+    endpoint_properties["EndpointName"] = "churn-v1"
+    desired = state(endpoint_properties)
+    assert desired.endpoint_name == "churn-v1"
+    assert desired.config.name.startswith("churn-v1-")
