@@ -17,7 +17,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         delete_seconds=args.delete_seconds,
     )
     with LocalAws(port=args.port, host=args.host, settings=settings) as aws:
-        print(f"Local AWS with simulated SageMaker at {aws.endpoint_url} (Ctrl-C stops it)")
+        print(
+            f"Local AWS with simulated SageMaker at {aws.endpoint_url} (Ctrl-C stops it)",
+            flush=True,
+        )
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
 

@@ -93,8 +93,7 @@ class ResponseCollector:
     def url_for(self, request_id: str) -> str:
         port = self._server.server_address[1]
         return (
-            f"https://127.0.0.1:{port}/cloudformation-responses/{request_id}"
-            "?X-Amz-Signature=local"
+            f"https://127.0.0.1:{port}/cloudformation-responses/{request_id}?X-Amz-Signature=local"
         )
 
     def responses(self, request_id: str) -> list[Response]:

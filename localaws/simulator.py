@@ -32,6 +32,7 @@ from werkzeug.wrappers import Response
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 TARGET_PREFIX = "SageMaker."
+MOTO_RESET_PATH = "/moto-api/reset"
 # Statuses in which SageMaker refuses DeleteEndpoint; UpdateEndpoint needs InService.
 IN_PROGRESS_STATUSES = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
 HEALTH_CHECK_FAILURE = (
@@ -195,16 +196,11 @@ class SageMakerSimulator:
                 transition.complete()
 
     def _begin(
-        self,
-        request: _Request,
-        endpoint: FakeEndpoint,
-        status: str,
-        seconds: float,
-        complete: Callable[[], object],
+        self, endpoint: FakeEndpoint, status: str, due: float, complete: Callable[[], object]
     ) -> None:
         endpoint.endpoint_status = status
         endpoint.last_modified_time = utcnow()
-        self._transitions[endpoint.arn] = _Transition(endpoint, request.now + seconds, complete)
+        self._transitions[endpoint.arn] = _Transition(endpoint, due, complete)
 
     def _forward(self, request: _Request) -> Response:
         body, status, headers = run_wsgi_app(self.app, request.environ, buffered=True)
@@ -233,7 +229,8 @@ class SageMakerSimulator:
             endpoint = backend.endpoints[name]
             failure = self._failure_reason(backend, config)
             complete = partial(_finish_create, endpoint, failure)
-            self._begin(request, endpoint, "Creating", self.settings.create_seconds, complete)
+            due = request.now + self.settings.create_seconds
+            self._begin(endpoint, "Creating", due, complete)
         return response
 
     def _describe_endpoint(self, request: _Request) -> Response:
@@ -250,7 +247,7 @@ class SageMakerSimulator:
         }
         failure = self._failure_reason(request.backend, config)
         complete = partial(_finish_update, endpoint, config, failure)
-        self._begin(request, endpoint, "Updating", self.settings.update_seconds, complete)
+        self._begin(endpoint, "Updating", request.now + self.settings.update_seconds, complete)
         return _json_response({"EndpointArn": endpoint.arn})
 
     def _delete_endpoint(self, request: _Request) -> Response:
@@ -261,7 +258,7 @@ class SageMakerSimulator:
             # A repeated delete must not push back the moment the first one completes.
             return _json_response({})
         complete = partial(request.backend.endpoints.pop, endpoint.endpoint_name, None)
-        self._begin(request, endpoint, "Deleting", self.settings.delete_seconds, complete)
+        self._begin(endpoint, "Deleting", request.now + self.settings.delete_seconds, complete)
         return _json_response({})
 
     def _delete_endpoint_config(self, request: _Request) -> Response:
@@ -309,6 +306,7 @@ def _finish_update(endpoint: FakeEndpoint, config: FakeEndpointConfig, failure: 
         return
     endpoint.failure_reason = None
     endpoint.endpoint_config_name = config.endpoint_config_name
+    # The same derivation moto applies at creation, so Describe keeps one shape.
     endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
     endpoint.data_capture_config = config.data_capture_config
 
@@ -330,6 +328,7 @@ def _configs_in_use(backend: SageMakerModelBackend) -> Iterator[tuple[str, str]]
         if endpoint.endpoint_status == "Deleting":
             continue
         yield endpoint.endpoint_name, endpoint.endpoint_config_name
+        # moto's endpoints lack the attribute until the simulator first updates them.
         pending = getattr(endpoint, "pending_deployment_summary", None)
         if pending:
             yield endpoint.endpoint_name, pending["EndpointConfigName"]
@@ -388,9 +387,7 @@ def _read_json_body(environ: WSGIEnvironment) -> dict[str, Any]:
 
 
 def _is_moto_reset(environ: WSGIEnvironment) -> bool:
-    return environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") == (
-        "/moto-api/reset"
-    )
+    return environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") == MOTO_RESET_PATH
 
 
 def _json_response(body: dict[str, Any], status: int = 200) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from pydantic import ValidationError
 
 from endpoint_common.aws import AwsClients
@@ -26,6 +27,8 @@ from endpoint_provider.settings import ProviderSettings
 # INFO, not crhelper's DEBUG default, which logs the whole event and its ResponseURL; and no
 # 120 s sleep before answering a Delete.
 helper = ContinuableResource(log_level="INFO", boto_level="WARNING", sleep_on_delete=0)
+# crhelper's own lines then carry the same JSON format and request keys as ours.
+copy_config_to_registered_loggers(source_logger=logger, include={"crhelper"})
 clients = AwsClients()
 
 try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import io
+import json
 
 import pytest
 
@@ -23,7 +25,9 @@ def properties():
 
 def with_model(props, version):
     changed = copy.deepcopy(props)
-    changed["PrimaryContainer"]["ModelDataUrl"] = f"s3://sagemaker-churn-models/churn/{version}/model.tar.gz"
+    changed["PrimaryContainer"]["ModelDataUrl"] = (
+        f"s3://sagemaker-churn-models/churn/{version}/model.tar.gz"
+    )
     return changed
 
 
@@ -46,12 +50,20 @@ def inventory(sagemaker):
 def assert_valid_response(response, event_request_id=None):
     assert response.size < 4096
     assert response.physical_id
-    assert set(response.body) >= {"Status", "PhysicalResourceId", "StackId", "RequestId", "LogicalResourceId"}
+    assert set(response.body) >= {
+        "Status",
+        "PhysicalResourceId",
+        "StackId",
+        "RequestId",
+        "LogicalResourceId",
+    }
     if event_request_id:
         assert response.body["RequestId"] == event_request_id
 
 
-def test_create_answers_success_with_the_endpoint_arn_and_attributes(cloudformation, sagemaker, properties, local_aws):
+def test_create_answers_success_with_the_endpoint_arn_and_attributes(
+    cloudformation, sagemaker, properties, local_aws
+):
     # When CloudFormation creates the resource
     response = cloudformation.create(LOGICAL_ID, properties)
 
@@ -68,13 +80,18 @@ def test_create_answers_success_with_the_endpoint_arn_and_attributes(cloudformat
         "models": [response.data["ModelName"]],
     }
     # And everything carries the user's tags and the owner's
-    tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=endpoint["EndpointArn"])["Tags"]}
+    tags = {
+        t["Key"]: t["Value"]
+        for t in sagemaker.list_tags(ResourceArn=endpoint["EndpointArn"])["Tags"]
+    }
     assert tags["team"] == "churn"
     assert tags[f"{TAG_PREFIX}logical-id"] == LOGICAL_ID
     assert tags[f"{TAG_PREFIX}stack-id"] == cloudformation.stack_id
 
 
-def test_failed_create_reports_sagemakers_reason_and_its_rollback_delete_cleans_up(cloudformation, sagemaker, properties):
+def test_failed_create_reports_sagemakers_reason_and_its_rollback_delete_cleans_up(
+    cloudformation, sagemaker, properties
+):
     # Given an image whose container never passes the health check
     broken = with_image(properties, "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:fail")
 
@@ -109,7 +126,9 @@ def test_rollback_delete_of_a_placeholder_id_succeeds(cloudformation, properties
     assert "DeleteEndpoint" not in local_aws.simulator.operations()
 
 
-def test_a_model_change_updates_in_place_and_removes_what_it_superseded(cloudformation, sagemaker, properties, local_aws):
+def test_a_model_change_updates_in_place_and_removes_what_it_superseded(
+    cloudformation, sagemaker, properties, local_aws
+):
     # Given a created endpoint
     created = cloudformation.create(LOGICAL_ID, properties)
 
@@ -122,7 +141,10 @@ def test_a_model_change_updates_in_place_and_removes_what_it_superseded(cloudfor
     assert updated.physical_id == created.physical_id
     assert updated.data["EndpointConfigName"] != created.data["EndpointConfigName"]
     endpoint = sagemaker.describe_endpoint(EndpointName=created.data["EndpointName"])
-    assert (endpoint["EndpointStatus"], endpoint["EndpointConfigName"]) == ("InService", updated.data["EndpointConfigName"])
+    assert (endpoint["EndpointStatus"], endpoint["EndpointConfigName"]) == (
+        "InService",
+        updated.data["EndpointConfigName"],
+    )
     # And the superseded config and model are gone, removed only after the switch
     assert inventory(sagemaker) == {
         "endpoints": [created.data["EndpointName"]],
@@ -134,7 +156,9 @@ def test_a_model_change_updates_in_place_and_removes_what_it_superseded(cloudfor
     assert operations.index("UpdateEndpoint") < operations.index("DeleteEndpointConfig")
 
 
-def test_tags_change_in_place_without_touching_the_endpoint(cloudformation, sagemaker, properties, local_aws):
+def test_tags_change_in_place_without_touching_the_endpoint(
+    cloudformation, sagemaker, properties, local_aws
+):
     # Given a created endpoint
     created = cloudformation.create(LOGICAL_ID, properties)
 
@@ -146,13 +170,17 @@ def test_tags_change_in_place_without_touching_the_endpoint(cloudformation, sage
     # Then the endpoint keeps its config and gets the new tags, the old user tag removed
     assert updated.status == "SUCCESS", updated.reason
     assert "UpdateEndpoint" not in local_aws.simulator.operations()
-    tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=created.physical_id)["Tags"]}
+    tags = {
+        t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=created.physical_id)["Tags"]
+    }
     assert tags["owner"] == "ml-platform"
     assert "team" not in tags
     assert tags[f"{TAG_PREFIX}logical-id"] == LOGICAL_ID
 
 
-def test_a_rolled_back_update_fails_with_its_reason_and_the_rollback_update_succeeds(cloudformation, sagemaker, properties, local_aws):
+def test_a_rolled_back_update_fails_with_its_reason_and_the_rollback_update_succeeds(
+    cloudformation, sagemaker, properties, local_aws
+):
     # Given a created endpoint
     created = cloudformation.create(LOGICAL_ID, properties)
 
@@ -179,7 +207,9 @@ def test_a_rolled_back_update_fails_with_its_reason_and_the_rollback_update_succ
     assert len(local_aws.simulator.calls_to("UpdateEndpoint")) == 1
 
 
-def test_the_rollback_of_an_update_with_invalid_properties_succeeds(cloudformation, properties, local_aws):
+def test_the_rollback_of_an_update_with_invalid_properties_succeeds(
+    cloudformation, properties, local_aws
+):
     # Given a created endpoint and an update rejected for its properties
     created = cloudformation.create(LOGICAL_ID, properties)
     invalid = copy.deepcopy(properties)
@@ -195,7 +225,9 @@ def test_the_rollback_of_an_update_with_invalid_properties_succeeds(cloudformati
     assert "UpdateEndpoint" not in local_aws.simulator.operations()
 
 
-def test_a_new_endpoint_name_replaces_and_the_old_is_deleted_afterwards(cloudformation, sagemaker, properties):
+def test_a_new_endpoint_name_replaces_and_the_old_is_deleted_afterwards(
+    cloudformation, sagemaker, properties
+):
     # Given a created endpoint
     created = cloudformation.create(LOGICAL_ID, properties)
 
@@ -208,7 +240,9 @@ def test_a_new_endpoint_name_replaces_and_the_old_is_deleted_afterwards(cloudfor
     assert replaced.status == "SUCCESS", replaced.reason
     assert replaced.physical_id != created.physical_id
     assert replaced.data["EndpointName"] == "churn-renamed"
-    assert sorted(inventory(sagemaker)["endpoints"]) == sorted([created.data["EndpointName"], "churn-renamed"])
+    assert sorted(inventory(sagemaker)["endpoints"]) == sorted(
+        [created.data["EndpointName"], "churn-renamed"]
+    )
 
     # When CloudFormation deletes the old one during cleanup
     cleanup = cloudformation.delete(LOGICAL_ID, created.physical_id, properties)
@@ -222,7 +256,9 @@ def test_a_new_endpoint_name_replaces_and_the_old_is_deleted_afterwards(cloudfor
     }
 
 
-def test_a_failed_replacement_removes_the_new_endpoint_and_keeps_the_old(cloudformation, sagemaker, properties):
+def test_a_failed_replacement_removes_the_new_endpoint_and_keeps_the_old(
+    cloudformation, sagemaker, properties
+):
     # Given a created endpoint
     created = cloudformation.create(LOGICAL_ID, properties)
 
@@ -242,7 +278,9 @@ def test_a_failed_replacement_removes_the_new_endpoint_and_keeps_the_old(cloudfo
     }
 
 
-def test_a_redelivered_create_creates_nothing_twice(cloudformation, lambda_service, collector, sagemaker, properties, local_aws):
+def test_a_redelivered_create_creates_nothing_twice(
+    cloudformation, lambda_service, collector, sagemaker, properties, local_aws
+):
     # Given a Create request
     event = cloudformation.request("Create", LOGICAL_ID, properties)
 
@@ -270,9 +308,25 @@ def test_delete_of_a_missing_endpoint_succeeds(cloudformation, properties):
 
 def test_delete_leaves_a_foreign_endpoint_alone(cloudformation, sagemaker, properties, local_aws):
     # Given an endpoint someone created by hand, without this stack's ownership tags
-    sagemaker.create_model(ModelName="hand-made", ExecutionRoleArn="arn:aws:iam::123456789012:role/r", PrimaryContainer={"Image": "img"})
-    sagemaker.create_endpoint_config(EndpointConfigName="hand-made", ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "hand-made", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}])
-    arn = sagemaker.create_endpoint(EndpointName="hand-made", EndpointConfigName="hand-made")["EndpointArn"]
+    sagemaker.create_model(
+        ModelName="hand-made",
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+        PrimaryContainer={"Image": "img"},
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="hand-made",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "hand-made",
+                "InstanceType": "ml.m5.large",
+                "InitialInstanceCount": 1,
+            }
+        ],
+    )
+    arn = sagemaker.create_endpoint(EndpointName="hand-made", EndpointConfigName="hand-made")[
+        "EndpointArn"
+    ]
 
     # When a Delete names it
     response = cloudformation.delete(LOGICAL_ID, arn, properties)
@@ -283,10 +337,26 @@ def test_delete_leaves_a_foreign_endpoint_alone(cloudformation, sagemaker, prope
     assert "DeleteEndpoint" not in local_aws.simulator.operations()
 
 
-def test_create_refuses_to_adopt_a_foreign_endpoint_of_the_same_name(cloudformation, sagemaker, properties):
+def test_create_refuses_to_adopt_a_foreign_endpoint_of_the_same_name(
+    cloudformation, sagemaker, properties
+):
     # Given a hand-made endpoint with the name the resource asks for
-    sagemaker.create_model(ModelName="hand-made", ExecutionRoleArn="arn:aws:iam::123456789012:role/r", PrimaryContainer={"Image": "img"})
-    sagemaker.create_endpoint_config(EndpointConfigName="hand-made", ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "hand-made", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}])
+    sagemaker.create_model(
+        ModelName="hand-made",
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+        PrimaryContainer={"Image": "img"},
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="hand-made",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "hand-made",
+                "InstanceType": "ml.m5.large",
+                "InitialInstanceCount": 1,
+            }
+        ],
+    )
     sagemaker.create_endpoint(EndpointName="churn", EndpointConfigName="hand-made")
     named = copy.deepcopy(properties)
     named["EndpointName"] = "churn"
@@ -299,17 +369,25 @@ def test_create_refuses_to_adopt_a_foreign_endpoint_of_the_same_name(cloudformat
     assert "already exists and is not managed by ChurnEndpoint" in response.reason
     rollback = cloudformation.delete(LOGICAL_ID, response.physical_id, named)
     assert rollback.status == "SUCCESS"
-    assert inventory(sagemaker) == {"endpoints": ["churn"], "configs": ["hand-made"], "models": ["hand-made"]}
+    assert inventory(sagemaker) == {
+        "endpoints": ["churn"],
+        "configs": ["hand-made"],
+        "models": ["hand-made"],
+    }
 
 
-def test_delete_waits_out_a_create_still_in_flight(cloudformation, lambda_service, sagemaker, properties, local_aws):
+def test_delete_waits_out_a_create_still_in_flight(
+    cloudformation, lambda_service, sagemaker, properties, local_aws
+):
     # Given a Create whose first invocation ran out of time while SageMaker was Creating
     local_aws.simulator.settings.create_seconds = 1.5
     lambda_service.timeout_seconds = 1.3
     create = cloudformation.request("Create", LOGICAL_ID, properties)
     lambda_service.invoke(create)
     in_flight = lambda_service.queued.pop()
-    name = in_flight["ResourceProperties"].get("EndpointName") or inventory(sagemaker)["endpoints"][0]
+    name = (
+        in_flight["ResourceProperties"].get("EndpointName") or inventory(sagemaker)["endpoints"][0]
+    )
     assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == "Creating"
 
     # When CloudFormation deletes it (another resource failed meanwhile)
@@ -322,7 +400,9 @@ def test_delete_waits_out_a_create_still_in_flight(cloudformation, lambda_servic
     assert inventory(sagemaker) == {"endpoints": [], "configs": [], "models": []}
 
 
-def test_invalid_properties_fail_with_every_path_before_any_change(cloudformation, properties, local_aws):
+def test_invalid_properties_fail_with_every_path_before_any_change(
+    cloudformation, properties, local_aws
+):
     # Given two mistakes
     invalid = copy.deepcopy(properties)
     invalid["ProductionVariants"][0]["InitialInstanceCount"] = "0"
@@ -338,7 +418,9 @@ def test_invalid_properties_fail_with_every_path_before_any_change(cloudformatio
     assert not set(MUTATING) & set(local_aws.simulator.operations())
 
 
-def test_a_deployment_longer_than_one_invocation_continues_in_fresh_ones(collector, provider_app, monkeypatch, sagemaker, properties, local_aws):
+def test_a_deployment_longer_than_one_invocation_continues_in_fresh_ones(
+    collector, provider_app, monkeypatch, sagemaker, properties, local_aws
+):
     # Given invocations of 1.4 s (hand-off 1 s before the end) and a 2 s creation
     local_aws.simulator.settings.create_seconds = 2.0
     short_lived = LocalLambda(provider_app.handler, timeout_seconds=1.4)
@@ -352,10 +434,15 @@ def test_a_deployment_longer_than_one_invocation_continues_in_fresh_ones(collect
     assert response.status == "SUCCESS", response.reason
     assert response.invocations >= 3
     assert short_lived.queued == []
-    assert sagemaker.describe_endpoint(EndpointName=response.data["EndpointName"])["EndpointStatus"] == "InService"
+    assert (
+        sagemaker.describe_endpoint(EndpointName=response.data["EndpointName"])["EndpointStatus"]
+        == "InService"
+    )
 
 
-def test_waiting_ends_with_a_clear_failure_before_service_timeout(cloudformation, properties, local_aws):
+def test_waiting_ends_with_a_clear_failure_before_service_timeout(
+    cloudformation, properties, local_aws
+):
     # Given a resource that allows 4 s and an endpoint that takes a minute
     local_aws.simulator.settings.create_seconds = 60
     quick = copy.deepcopy(properties)
@@ -368,3 +455,37 @@ def test_waiting_ends_with_a_clear_failure_before_service_timeout(cloudformation
     assert response.status == "FAILED"
     assert response.seconds < 4
     assert "timed out" in response.reason and "is Creating" in response.reason
+
+
+@pytest.fixture
+def provider_log(provider_app):
+    """What the provider's log handler (shared with crhelper's loggers) writes."""
+    buffer = io.StringIO()
+    handlers = provider_app.logger.handlers
+    streams = [handler.setStream(buffer) for handler in handlers]
+    yield buffer
+    for handler, stream in zip(handlers, streams, strict=True):
+        handler.setStream(stream)
+
+
+def test_logs_carry_the_request_keys_and_never_the_response_url(
+    cloudformation, properties, provider_log
+):
+    # When a resource is created and deleted
+    created = cloudformation.create(LOGICAL_ID, properties)
+    deleted = cloudformation.delete(LOGICAL_ID, created.physical_id, properties)
+
+    # Then every log line, crhelper's included, names the stack, resource and request
+    lines = [json.loads(line) for line in provider_log.getvalue().splitlines()]
+    assert {line["message"] for line in lines} >= {
+        "request succeeded",
+        "CloudFormation returned status code: OK",
+    }
+    for line in lines:
+        assert line["StackId"] == cloudformation.stack_id
+        assert line["LogicalResourceId"] == LOGICAL_ID
+        assert line["RequestId"]
+    # And no line holds the presigned ResponseURL
+    assert not [line for line in lines if "cloudformation-responses" in json.dumps(line)]
+    # And the Delete answered at once, without crhelper's two-minute sleep
+    assert deleted.seconds < 5

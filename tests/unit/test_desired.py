@@ -5,7 +5,9 @@ from __future__ import annotations
 from endpoint_provider.desired import desired_state
 from endpoint_provider.properties import parse_properties
 
-STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/11111111-2222-3333-4444-555555555555"
+STACK_ID = (
+    "arn:aws:cloudformation:us-east-1:123456789012:stack/s/11111111-2222-3333-4444-555555555555"
+)
 ROLE = "arn:aws:iam::123456789012:role/provider-default"
 
 
@@ -41,7 +43,10 @@ def test_several_containers_make_an_inference_pipeline(endpoint_properties):
 
     # Then one model holds both, in order
     model = state(endpoint_properties).models[0].request
-    assert [c["Image"] for c in model["Containers"]][0] == "preprocess"
+    assert [c["Image"] for c in model["Containers"]] == [
+        "preprocess",
+        endpoint_properties["Containers"][1]["Image"],
+    ]
     assert model["InferenceExecutionConfig"] == {"Mode": "Serial"}
     assert "PrimaryContainer" not in model
 

@@ -13,7 +13,10 @@ from endpoint_provider.naming import (
     endpoint_name_from_arn,
 )
 
-STACK_ID = "arn:aws:cloudformation:eu-west-1:123456789012:stack/My_Stack/11111111-2222-3333-4444-555555555555"
+STACK_ID = (
+    "arn:aws:cloudformation:eu-west-1:123456789012:stack/My_Stack/"
+    "11111111-2222-3333-4444-555555555555"
+)
 VALID = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
 
 

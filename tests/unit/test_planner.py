@@ -8,7 +8,9 @@ from endpoint_provider.desired import desired_state
 from endpoint_provider.planner import plan_update
 from endpoint_provider.properties import parse_properties
 
-STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/11111111-2222-3333-4444-555555555555"
+STACK_ID = (
+    "arn:aws:cloudformation:us-east-1:123456789012:stack/s/11111111-2222-3333-4444-555555555555"
+)
 ROLE = "arn:aws:iam::123456789012:role/provider-default"
 
 

@@ -65,7 +65,9 @@ def test_every_problem_is_reported_with_its_path(endpoint_properties):
     # Then each mistake is named by its property path, all at once
     assert "ProductionVariants[0].InitialInstanceCount: must be >= 1" in problems
     assert "ProductionVariants[1].InitialInstanceCount: must be an integer, got 'two'" in problems
-    assert any(p.startswith("ProductionVariants[0].InstanceType: must be an ML instance") for p in problems)
+    assert any(
+        p.startswith("ProductionVariants[0].InstanceType: must be an ML instance") for p in problems
+    )
     assert "EnableNetworkIsolation: must be true or false, got 'maybe'" in problems
     assert "ServiceTimeout: must be <= 3600" in problems
     assert len(problems) == 5
@@ -133,9 +135,7 @@ def test_a_container_needs_an_image_or_a_model_package(endpoint_properties):
     endpoint_properties["PrimaryContainer"] = {"ModelDataUrl": "s3://bucket/model.tar.gz"}
 
     # When parsed, Then the container's path says what is missing
-    assert problems_of(endpoint_properties) == [
-        "PrimaryContainer: needs Image or ModelPackageName"
-    ]
+    assert problems_of(endpoint_properties) == ["PrimaryContainer: needs Image or ModelPackageName"]
 
 
 def test_model_data_source_accepts_the_native_shape(endpoint_properties):
@@ -161,7 +161,13 @@ def test_model_data_source_accepts_the_native_shape(endpoint_properties):
 
 @pytest.mark.parametrize(
     ("name", "accepted"),
-    [("churn-v1", True), ("a" * 63, True), ("a" * 64, False), ("-churn", False), ("churn_v1", False)],
+    [
+        ("churn-v1", True),
+        ("a" * 63, True),
+        ("a" * 64, False),
+        ("-churn", False),
+        ("churn_v1", False),
+    ],
 )
 def test_endpoint_name_follows_sagemaker_rules(endpoint_properties, name, accepted):
     # Given an explicit EndpointName

@@ -9,6 +9,7 @@ the next invocation resumes there.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -219,8 +220,11 @@ class EndpointProvisioner:
             return None
         if endpoint["EndpointStatus"] == "Failed":
             raise ProvisioningFailed(
-                _failure_reason(endpoint, "is Failed, and SageMaker only allows deleting it: "
-                                "change EndpointName to replace it")
+                _failure_reason(
+                    endpoint,
+                    "is Failed, and SageMaker only allows deleting it: "
+                    "change EndpointName to replace it",
+                )
             )
         self._gateway.retag(endpoint["EndpointArn"], plan.tags_to_add, plan.tag_keys_to_remove)
         if endpoint["EndpointConfigName"] == new.config.name:
@@ -273,7 +277,7 @@ class EndpointProvisioner:
 
     def _delete_endpoint_tree(
         self, owner: Owner, progress: Progress, budget: Budget
-    ) -> None | Pending:
+    ) -> Pending | None:
         """Endpoint first, and only once it is gone its configs and models, so SageMaker never
         runs an endpoint whose config was deleted under it."""
 
@@ -290,10 +294,10 @@ class EndpointProvisioner:
             ownership_checked = True
             status = endpoint["EndpointStatus"]
             if status not in TRANSIENT_STATUSES | {"Deleting"}:
-                try:
+                # SageMaker may start a system update between our describe and our delete;
+                # the next poll waits it out and deletes then.
+                with contextlib.suppress(EndpointBusy):
                     self._gateway.delete_endpoint(owner.endpoint_name)
-                except EndpointBusy:
-                    pass
             return f"endpoint {owner.endpoint_name} is {status}, deleting it"
 
         gone = self._poll(check, progress, budget)
@@ -306,7 +310,7 @@ class EndpointProvisioner:
 
     def _await_settled(
         self, name: str, owner: Owner, progress: Progress, budget: Budget
-    ) -> dict[str, Any] | None | Pending:
+    ) -> dict[str, Any] | Pending | None:
         def check() -> dict[str, Any] | bool | str:
             endpoint = self._gateway.describe_endpoint(name)
             if endpoint is None:

@@ -23,8 +23,10 @@ ENDPOINT_TAG = f"{TAG_PREFIX}endpoint"
 _ENDPOINT_ARN = re.compile(
     r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:endpoint/(?P<name>[a-zA-Z0-9](-*[a-zA-Z0-9])*)$"
 )
-_STACK_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):cloudformation:(?P<region>[a-z0-9-]+):"
-                        r"(?P<account>\d{12}):stack/(?P<name>[^/]+)/")
+_STACK_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):cloudformation:(?P<region>[a-z0-9-]+):"
+    r"(?P<account>\d{12}):stack/(?P<name>[^/]+)/"
+)
 
 
 def digest(value: Any, length: int = DIGEST_LENGTH) -> str:

@@ -99,9 +99,7 @@ class ProductionVariantSpec(_Properties):
     InitialVariantWeight: Annotated[float, Field(ge=0)] = 1.0
     VolumeSizeInGB: Annotated[int, Field(ge=1, le=512)] | None = None
     ModelDataDownloadTimeoutInSeconds: Annotated[int, Field(ge=60, le=3600)] | None = None
-    ContainerStartupHealthCheckTimeoutInSeconds: Annotated[int, Field(ge=60, le=3600)] | None = (
-        None
-    )
+    ContainerStartupHealthCheckTimeoutInSeconds: Annotated[int, Field(ge=60, le=3600)] | None = None
     AcceleratorType: str | None = None
 
 
@@ -199,10 +197,10 @@ _MESSAGES = {
     "too_long": lambda p: f"allows at most {p['ctx']['max_length']} item(s)",
     "string_too_long": lambda p: f"must be at most {p['ctx']['max_length']} characters",
     "string_too_short": lambda p: f"must be at least {p['ctx']['min_length']} characters",
-    "string_pattern_mismatch": lambda p: _PATTERN_HINTS.get(
-        p["ctx"]["pattern"], f"must match {p['ctx']['pattern']}"
-    )
-    + f", got {p['input']!r}",
+    "string_pattern_mismatch": lambda p: (
+        _PATTERN_HINTS.get(p["ctx"]["pattern"], f"must match {p['ctx']['pattern']}")
+        + f", got {p['input']!r}"
+    ),
     "literal_error": lambda p: f"must be {p['ctx']['expected']}, got {p['input']!r}",
     "value_error": lambda p: str(p["ctx"]["error"]),
 }

@@ -142,7 +142,8 @@ class SageMakerGateway:
             item["ModelName"]
             for page in pages
             for item in page["Models"]
-            if item["ModelName"].startswith(prefix) and owner.owns_child(self.tags(item["ModelArn"]))
+            if item["ModelName"].startswith(prefix)
+            and owner.owns_child(self.tags(item["ModelArn"]))
         ]
 
     def delete_endpoint_config(self, name: str) -> None:

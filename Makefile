@@ -1,0 +1,136 @@
+# Makefile: the verbs that CI (.ci/run) and the README use.
+#
+# A fresh machine has only Python and pip: every target installs what it needs itself, once
+# (a stamp file inside each virtualenv records the install; it is redone only when the
+# requirements file it came from changes, or the virtualenv is gone or broken).
+#
+#   make venv         .venv from requirements-dev.txt (pytest, ruff, moto, cfn-lint, layer deps)
+#   make sam-venv     .venv-sam from requirements-sam.txt (aws-sam-cli pins its own boto3)
+#   make lint         ruff check + ruff format --check
+#   make validate     sam validate --lint (cfn-lint through SAM; no credentials, no network)
+#   make build        sam build, a real python3.13 first on PATH (skipped, with a warning, if none)
+#   make unit         pytest tests/unit
+#   make integration  pytest tests/integration
+#   make test         lint + validate + build + the whole pytest suite (what CI runs)
+#   make demo         python -m localaws.demo $(EXAMPLE)
+#   make clean        remove build output and caches (keeps the virtualenvs)
+#   make distclean    clean, and remove both virtualenvs
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+VENV     ?= .venv
+SAM_VENV ?= .venv-sam
+EXAMPLE  ?= examples/realtime-endpoint.yaml
+
+# SAM CLI must work with no AWS account and no network: no telemetry, and a region of some kind
+# (validate and build never call AWS, but botocore insists on a region).
+export SAM_CLI_TELEMETRY ?= 0
+export AWS_DEFAULT_REGION ?= $(or $(AWS_REGION),us-east-1)
+
+# --- Python 3.13, the Lambda runtime -------------------------------------------------------------
+# A *working* python3.13 (pyenv puts a shim named python3.13 on PATH that fails unless
+# PYENV_VERSION names 3.13.x, so "on PATH" is not enough). Candidates, first that runs wins:
+#   1. python3.13 on PATH,
+#   2. $PYENV_ROOT/versions/3.13*/bin/python3.13 (default ~/.pyenv), newest first,
+#   3. whatever `pyenv prefix 3.13` resolves to.
+# Each candidate must really be 3.13 and have venv + ensurepip. Override: make PYTHON313=/path.
+# The real executable (sys.executable) is kept, so its folder can go first on PATH for sam build.
+ifeq ($(origin PYTHON313),undefined)
+PYTHON313 := $(shell \
+  pyroot="$${PYENV_ROOT:-$$HOME/.pyenv}"; \
+  for c in python3.13 \
+           $$(ls -1d "$$pyroot"/versions/3.13*/bin/python3.13 2>/dev/null | sort -rV) \
+           "$$(pyenv prefix 3.13 2>/dev/null)/bin/python3.13"; do \
+    "$$c" -c 'import sys, venv, ensurepip; assert sys.version_info[:2] == (3, 13); print(sys.executable)' \
+      2>/dev/null && break; \
+  done; true)
+endif
+PYTHON313_DIR := $(patsubst %/,%,$(dir $(PYTHON313)))
+
+# The test virtualenv mirrors Lambda when 3.13 is there; any python3 does otherwise.
+VENV_PYTHON ?= $(or $(PYTHON313),python3)
+# aws-sam-cli runs on any supported Python; it only needs python3.13 on PATH to *build* for it.
+SAM_PYTHON ?= python3
+
+PIP_INSTALL := python -m pip install --quiet --disable-pip-version-check
+
+VENV_STAMP     := $(VENV)/.installed
+SAM_VENV_STAMP := $(SAM_VENV)/.installed
+SAM            := $(SAM_VENV)/bin/sam
+PYTEST         := $(VENV)/bin/python -m pytest
+
+# Only the folders that exist (others are being written in parallel, bench/ may come later).
+LINT_PATHS := $(wildcard functions layers localaws tests bench examples)
+
+.PHONY: help venv sam-venv lint validate build unit integration test demo clean distclean
+
+help:
+	@sed -n 's/^#   make /  make /p' $(MAKEFILE_LIST)
+	@echo "python3.13 for sam build: $(or $(PYTHON313),none found)"
+
+# --- virtualenvs ---------------------------------------------------------------------------------
+venv: $(VENV_STAMP)
+
+# Recreated only when missing or broken (an interpreter that pyenv no longer has); an existing
+# working .venv is kept whatever its Python version, and just brought up to date.
+$(VENV_STAMP): requirements-dev.txt $(wildcard layers/shared/requirements.txt)
+	@if ! $(VENV)/bin/python -c '' 2>/dev/null; then \
+	  echo "creating $(VENV) with $(VENV_PYTHON)"; \
+	  rm -rf $(VENV); $(VENV_PYTHON) -m venv $(VENV); \
+	fi
+	$(VENV)/bin/$(PIP_INSTALL) -r requirements-dev.txt
+	@$(VENV)/bin/python -c 'import sys; v = sys.version_info[:2]; \
+	  v == (3, 13) or print(f"note: $(VENV) runs Python {v[0]}.{v[1]}, Lambda runs 3.13")'
+	@touch $@
+
+sam-venv: $(SAM_VENV_STAMP)
+
+$(SAM_VENV_STAMP): requirements-sam.txt
+	@if ! $(SAM_VENV)/bin/python -c '' 2>/dev/null; then \
+	  echo "creating $(SAM_VENV) with $(SAM_PYTHON)"; \
+	  rm -rf $(SAM_VENV); $(SAM_PYTHON) -m venv $(SAM_VENV); \
+	fi
+	$(SAM_VENV)/bin/$(PIP_INSTALL) -r requirements-sam.txt
+	@touch $@
+
+# --- checks --------------------------------------------------------------------------------------
+lint: venv
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+
+validate: sam-venv
+	$(SAM) validate --lint --template-file template.yaml
+
+build: sam-venv
+ifeq ($(PYTHON313),)
+	@echo "WARNING: no working python3.13 found (PATH, \$$PYENV_ROOT/versions/3.13*, pyenv prefix 3.13): skipping 'sam build'. Install Python 3.13 or run 'make build PYTHON313=/path/to/python3.13'."
+else
+	PATH="$(PYTHON313_DIR):$$PATH" $(SAM) build --template-file template.yaml
+endif
+
+unit: venv
+	$(PYTEST) tests/unit
+
+# pytest exits 5 when it collects nothing: no integration tests yet is not a failure.
+integration: venv
+	$(PYTEST) tests/integration || { rc=$$?; [ $$rc -eq 5 ] && echo "no integration tests collected"; [ $$rc -eq 5 ]; }
+
+# e2e tests skip themselves without AWS credentials.
+test: lint validate build
+	$(PYTEST) tests
+
+demo: venv
+	$(VENV)/bin/python -m localaws.demo $(EXAMPLE)
+
+# --- housekeeping --------------------------------------------------------------------------------
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache build
+	find . \( -path ./.git -o -path ./$(VENV) -o -path ./$(SAM_VENV) \) -prune -o \
+	  -type d -name __pycache__ -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) $(SAM_VENV)
