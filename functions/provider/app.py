@@ -22,6 +22,7 @@ from endpoint_provider.lifecycle import (
 )
 from endpoint_provider.reasons import reason_for_cloudformation
 from endpoint_provider.sagemaker_gateway import SageMakerGateway
+from endpoint_provider.scaling_gateway import ScalingGateway
 from endpoint_provider.settings import ProviderSettings
 
 # INFO, not crhelper's DEBUG default, which logs the whole event and its ResponseURL; and no
@@ -39,7 +40,11 @@ except ValidationError as error:
 
 @cache
 def provisioner() -> EndpointProvisioner:
-    return EndpointProvisioner(SageMakerGateway(clients.sagemaker), settings)
+    return EndpointProvisioner(
+        SageMakerGateway(clients.sagemaker),
+        ScalingGateway(clients.application_autoscaling, clients.cloudwatch),
+        settings,
+    )
 
 
 @cache

@@ -42,7 +42,7 @@ def test_defaults_match_the_native_resources(endpoint_properties):
     variant = parse_properties(endpoint_properties).ProductionVariants[0]
 
     # Then it gets SageMaker's usual single-variant defaults
-    assert (variant.VariantName, variant.InitialInstanceCount, variant.InitialVariantWeight) == (
+    assert (variant.VariantName, variant.instance_count, variant.InitialVariantWeight) == (
         "AllTraffic",
         1,
         1.0,
@@ -94,14 +94,28 @@ def test_required_properties_are_reported(endpoint_properties):
     assert problems_of(endpoint_properties) == ["ProductionVariants: required"]
 
 
-def test_exactly_one_of_primary_container_and_containers(endpoint_properties):
+def test_primary_container_and_containers_exclude_each_other(endpoint_properties):
     # Given both container forms at once
     endpoint_properties["Containers"] = [endpoint_properties["PrimaryContainer"]]
 
     # When parsed, Then the conflict is reported
     assert problems_of(endpoint_properties) == [
-        "Containers: give exactly one of PrimaryContainer and Containers"
+        "Containers: give PrimaryContainer or Containers, not both"
     ]
+
+
+def test_a_model_is_required_unless_every_variant_brings_its_own(endpoint_properties):
+    # Given no resource-level container
+    del endpoint_properties["PrimaryContainer"]
+
+    # When parsed, Then the missing model is reported
+    assert problems_of(endpoint_properties) == [
+        "PrimaryContainer: required unless every variant has Containers or ModelName"
+    ]
+
+    # And when every variant brings its own model, it parses
+    endpoint_properties["ProductionVariants"][0]["ModelName"] = "shared-registry-model"
+    assert parse_properties(endpoint_properties).containers is None
 
 
 def test_cross_property_rules_join_field_errors(endpoint_properties):

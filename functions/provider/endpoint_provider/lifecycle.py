@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from endpoint_common.observability import logger
 from endpoint_provider.desired import DesiredState, desired_state
 from endpoint_provider.naming import Owner, StackLocation, endpoint_name_from_arn
-from endpoint_provider.planner import UpdatePlan, plan_update
+from endpoint_provider.planner import UpdatePlan, plan_update, variants_to_suspend
 from endpoint_provider.properties import InvalidProperties, parse_properties
 from endpoint_provider.sagemaker_gateway import (
     TRANSIENT_STATUSES,
@@ -28,6 +28,7 @@ from endpoint_provider.sagemaker_gateway import (
     ForeignResource,
     SageMakerGateway,
 )
+from endpoint_provider.scaling_gateway import ScalingGateway
 from endpoint_provider.settings import ProviderSettings
 
 APPLY = "apply"
@@ -114,11 +115,13 @@ class EndpointProvisioner:
     def __init__(
         self,
         gateway: SageMakerGateway,
+        scaling: ScalingGateway,
         settings: ProviderSettings,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self._gateway = gateway
+        self._scaling = scaling
         self._settings = settings
         self._clock = clock
         self._sleep = sleep
@@ -189,27 +192,50 @@ class EndpointProvisioner:
 
     def _update(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
         new = self._desired(request.properties, request)
+        old = self._old_desired(request)
         current_name = self._current_endpoint_name(request) or new.endpoint_name
-        plan = plan_update(self._old_desired(request), new, current_name)
+        plan = plan_update(old, new, current_name)
+        logger.info("update planned", reasons=plan.reasons)
         if plan.replace:
             return self._replace(new, progress, budget)
         if progress.stage == APPLY:
-            applied = self._apply_update(new, plan, progress, budget)
+            applied = self._apply_update(new, old, plan, progress, budget)
             if isinstance(applied, Pending):
                 return applied
             progress = replace(progress, stage=AWAIT)
         try:
             endpoint = self._await_in_service(new, progress, budget)
         except UpdateRolledBack as rollback:
-            self._prune(new.owner, keep=rollback.endpoint["EndpointConfigName"])
-            raise
+            self._undo_update(old, new, keep=rollback.endpoint["EndpointConfigName"])
+            raise ProvisioningFailed(self._rollback_reason(rollback.endpoint, new)) from None
         if isinstance(endpoint, Pending):
             return endpoint
+        self._scaling.reconcile(new.endpoint_name, new.scaling)
         self._prune(new.owner, keep=new.config.name)
         return Completed(request.physical_id, new.attributes(endpoint["EndpointArn"]))
 
+    def _undo_update(self, old: DesiredState | None, new: DesiredState, keep: str) -> None:
+        """Puts back the scaling the update suspended and drops what it created."""
+        if old is None:
+            logger.warning("old properties unreadable: autoscaling left as it is")
+        else:
+            self._scaling.reconcile(new.endpoint_name, old.scaling)
+        self._prune(new.owner, keep=keep)
+
+    def _rollback_reason(self, endpoint: dict[str, Any], new: DesiredState) -> str:
+        fired = self._scaling.firing_alarms(new.alarm_names)
+        what = (
+            f"update rolled back by alarm(s) {', '.join(fired)}" if fired else "update rolled back"
+        )
+        return _failure_reason(endpoint, what)
+
     def _apply_update(
-        self, new: DesiredState, plan: UpdatePlan, progress: Progress, budget: Budget
+        self,
+        new: DesiredState,
+        old: DesiredState | None,
+        plan: UpdatePlan,
+        progress: Progress,
+        budget: Budget,
     ) -> Pending | None:
         """Moves the endpoint towards `new`; afterwards only waiting is left."""
         endpoint = self._await_settled(new.endpoint_name, new.owner, progress, budget)
@@ -230,12 +256,28 @@ class EndpointProvisioner:
         if endpoint["EndpointConfigName"] == new.config.name:
             return None
         self._ensure_children(new)
+        self._suspend_scaling(endpoint, new)
         try:
-            self._gateway.update_endpoint(new.endpoint_name, new.config.name)
+            self._gateway.update_endpoint(new.endpoint_name, new.config.name, **new.update_options)
         except (ClientError, EndpointBusy):
-            self._prune(new.owner, keep=endpoint["EndpointConfigName"])
+            self._undo_update(old, new, keep=endpoint["EndpointConfigName"])
             raise
         return None
+
+    def _suspend_scaling(self, endpoint: dict[str, Any], new: DesiredState) -> None:
+        """SageMaker refuses to change the instance type of, or remove, a variant that is a
+        registered scalable target; its scaling comes back once the endpoint is updated."""
+        registered = self._scaling.registered_variants(new.endpoint_name)
+        if not registered:
+            return
+        live = self._gateway.describe_endpoint_config(endpoint["EndpointConfigName"]) or {}
+        live_types = {
+            variant["VariantName"]: variant.get("InstanceType")
+            for variant in live.get("ProductionVariants", [])
+            + live.get("ShadowProductionVariants", [])
+        }
+        for variant in variants_to_suspend(live_types, registered, new.config):
+            self._scaling.remove(new.endpoint_name, variant)
 
     def _replace(self, new: DesiredState, progress: Progress, budget: Budget) -> Outcome:
         """A new endpoint under the new name; CloudFormation deletes the old one afterwards.
@@ -257,6 +299,7 @@ class EndpointProvisioner:
         endpoint = self._await_in_service(desired, progress, budget)
         if isinstance(endpoint, Pending):
             return endpoint
+        self._scaling.reconcile(desired.endpoint_name, desired.scaling)
         return Completed(endpoint["EndpointArn"], desired.attributes(endpoint["EndpointArn"]))
 
     def _discard(self, owner: Owner, progress: Progress, budget: Budget) -> Outcome:
@@ -297,6 +340,7 @@ class EndpointProvisioner:
                 # SageMaker may start a system update between our describe and our delete;
                 # the next poll waits it out and deletes then.
                 with contextlib.suppress(EndpointBusy):
+                    self._scaling.reconcile(owner.endpoint_name, ())
                     self._gateway.delete_endpoint(owner.endpoint_name)
             return f"endpoint {owner.endpoint_name} is {status}, deleting it"
 

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from endpoint_provider.desired import DesiredState
+from endpoint_provider.desired import ConfigSpec, DesiredState
 
 
 @dataclass(frozen=True)
 class UpdatePlan:
     replace: bool = False
     new_config: bool = False
+    scaling_changed: bool = False
     tags_to_add: dict[str, str] = field(default_factory=dict)
     tag_keys_to_remove: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
 
     @property
     def changes_nothing(self) -> bool:
-        return not (self.replace or self.new_config or self.tags_to_add or self.tag_keys_to_remove)
+        return not (
+            self.replace
+            or self.new_config
+            or self.scaling_changed
+            or self.tags_to_add
+            or self.tag_keys_to_remove
+        )
 
 
 def plan_update(
@@ -35,14 +42,35 @@ def plan_update(
     tags_to_add = {k: v for k, v in new.user_tags.items() if old_tags.get(k) != v}
     tag_keys_to_remove = tuple(sorted(set(old_tags) - set(new.user_tags)))
     new_config = old is None or old.config.name != new.config.name
+    scaling_changed = old is None or old.scaling != new.scaling
     reasons = []
     if new_config:
         reasons.append(f"endpoint config -> {new.config.name}: update in place")
+    if scaling_changed:
+        reasons.append("autoscaling: in place")
     if tags_to_add or tag_keys_to_remove:
         reasons.append("tags: in place")
     return UpdatePlan(
         new_config=new_config,
+        scaling_changed=scaling_changed,
         tags_to_add=tags_to_add,
         tag_keys_to_remove=tag_keys_to_remove,
         reasons=tuple(reasons),
+    )
+
+
+def variants_to_suspend(
+    live_instance_types: dict[str, str | None],
+    registered: set[str],
+    new_config: ConfigSpec,
+) -> list[str]:
+    """Autoscaled variants the update would remove or move to another instance type: SageMaker
+    refuses such an update while they are registered scalable targets."""
+    wanted = {
+        variant["VariantName"]: variant.get("InstanceType") for variant in new_config.variants
+    }
+    return sorted(
+        variant
+        for variant in registered
+        if variant not in wanted or wanted[variant] != live_instance_types.get(variant)
     )

@@ -46,6 +46,10 @@ class AwsClients:
         return self._client("application-autoscaling")
 
     @cached_property
+    def cloudwatch(self) -> Any:
+        return self._client("cloudwatch")
+
+    @cached_property
     def lambda_(self) -> Any:
         return self._client("lambda")
 

@@ -1,0 +1,129 @@
+"""Turns pydantic's validation errors into one line per problem, each led by its property path.
+
+`ProductionVariants[0].InitialInstanceCount: must be >= 1` says what to fix in the template's
+own words, which pydantic's default text ("Input should be greater than or equal to 1") and
+location tuples do not.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, get_args
+
+from pydantic import BaseModel
+
+SAGEMAKER_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+INSTANCE_TYPE_PATTERN = r"^ml\.[a-z0-9]+\.[a-z0-9]+$"
+S3_URI_PATTERN = r"^s3://"
+MODEL_URL_PATTERN = r"^(https|s3)://"
+ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:role/"
+
+
+class Problems(ValueError):
+    """Raised by model validators: several problems, each at a path relative to the model."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
+
+
+def check(problems: list[tuple[str, str]]) -> None:
+    if problems:
+        raise Problems(problems)
+
+
+def describe(problem: dict[str, Any], root: type[BaseModel]) -> list[str]:
+    path = _path(problem["loc"])
+    error = problem.get("ctx", {}).get("error")
+    if isinstance(error, Problems):
+        return [_join(_join_path(path, relative), message) for relative, message in error.problems]
+    return [_join(path, _message(problem, root))]
+
+
+def _join(path: str, message: str) -> str:
+    return f"{path}: {message}" if path else message
+
+
+def _join_path(parent: str, child: str) -> str:
+    if not parent or not child:
+        return parent or child
+    return parent + child if child.startswith("[") else f"{parent}.{child}"
+
+
+def _path(location: tuple[Any, ...]) -> str:
+    path = ""
+    for part in location:
+        path = _join_path(path, f"[{part}]" if isinstance(part, int) else str(part))
+    return path
+
+
+_PATTERN_HINTS = {
+    SAGEMAKER_NAME_PATTERN: "must be 1-63 letters, digits or hyphens, not starting or ending "
+    "with a hyphen",
+    INSTANCE_TYPE_PATTERN: "must be an ML instance type such as ml.m5.large",
+    MODEL_URL_PATTERN: "must be an s3:// or https:// URL",
+    S3_URI_PATTERN: "must be an s3:// URL",
+    ROLE_ARN_PATTERN: "must be an IAM role ARN",
+}
+
+_MESSAGES = {
+    "missing": lambda p: "required",
+    "greater_than_equal": lambda p: f"must be >= {p['ctx']['ge']:g}",
+    "greater_than": lambda p: f"must be > {p['ctx']['gt']:g}",
+    "less_than_equal": lambda p: f"must be <= {p['ctx']['le']:g}",
+    "multiple_of": lambda p: f"must be a multiple of {p['ctx']['multiple_of']:g}",
+    "int_parsing": lambda p: f"must be an integer, got {p['input']!r}",
+    "int_from_float": lambda p: f"must be an integer, got {p['input']!r}",
+    "float_parsing": lambda p: f"must be a number, got {p['input']!r}",
+    "bool_parsing": lambda p: f"must be true or false, got {p['input']!r}",
+    "too_short": lambda p: f"needs at least {p['ctx']['min_length']} item(s)",
+    "too_long": lambda p: f"allows at most {p['ctx']['max_length']} item(s)",
+    "string_too_long": lambda p: f"must be at most {p['ctx']['max_length']} characters",
+    "string_too_short": lambda p: f"must be at least {p['ctx']['min_length']} characters",
+    "string_pattern_mismatch": lambda p: (
+        _PATTERN_HINTS.get(p["ctx"]["pattern"], f"must match {p['ctx']['pattern']}")
+        + f", got {p['input']!r}"
+    ),
+    "literal_error": lambda p: f"must be {p['ctx']['expected']}, got {p['input']!r}",
+    "value_error": lambda p: str(p["ctx"]["error"]),
+    "list_type": lambda p: "must be a list",
+    "model_type": lambda p: "must be a map of properties",
+    "model_attributes_type": lambda p: "must be a map of properties",
+    "dict_type": lambda p: "must be a map",
+    "string_type": lambda p: "must be a string",
+}
+
+
+def _message(problem: dict[str, Any], root: type[BaseModel]) -> str:
+    if problem["type"] == "extra_forbidden":
+        return _unknown_property(problem["loc"], root)
+    explain = _MESSAGES.get(problem["type"])
+    return explain(problem) if explain else problem["msg"]
+
+
+def _unknown_property(location: tuple[Any, ...], root: type[BaseModel]) -> str:
+    known = _known_fields(location[:-1], root)
+    close = difflib.get_close_matches(str(location[-1]), known, n=1)
+    return f"unknown property (did you mean {close[0]}?)" if close else "unknown property"
+
+
+def _known_fields(parent: tuple[Any, ...], root: type[BaseModel]) -> list[str]:
+    model: Any = root
+    for part in parent:
+        if isinstance(part, int):
+            continue
+        model = field_model(model.model_fields[part].annotation)
+        if model is None:
+            return []
+    return list(model.model_fields)
+
+
+def field_model(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation such as `list[X] | None`, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = field_model(argument)
+        if found:
+            return found
+    return None

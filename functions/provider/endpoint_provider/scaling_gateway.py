@@ -1,0 +1,106 @@
+"""Application Auto Scaling for an endpoint's variants, and the alarms that go with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from endpoint_common.observability import logger
+from endpoint_provider import scaling_plan
+from endpoint_provider.desired import ScalingSpec
+
+
+class ScalingGateway:
+    def __init__(self, autoscaling: Any, cloudwatch: Any):
+        self._autoscaling = autoscaling
+        self._cloudwatch = cloudwatch
+
+    def registered_variants(self, endpoint_name: str) -> set[str]:
+        prefix = scaling_plan.resource_id(endpoint_name, "")
+        pages = self._autoscaling.get_paginator("describe_scalable_targets").paginate(
+            ServiceNamespace=scaling_plan.NAMESPACE
+        )
+        return {
+            scaling_plan.variant_of(target["ResourceId"])
+            for page in pages
+            for target in page["ScalableTargets"]
+            if target["ResourceId"].startswith(prefix)
+            and target["ScalableDimension"] == scaling_plan.DIMENSION
+        }
+
+    def reconcile(self, endpoint_name: str, specs: tuple[ScalingSpec, ...]) -> None:
+        """Makes the endpoint's scaling exactly `specs`: stale variants lose theirs first."""
+        wanted = {spec.variant_name for spec in specs}
+        for variant in sorted(self.registered_variants(endpoint_name) - wanted):
+            self.remove(endpoint_name, variant)
+        for spec in specs:
+            self._apply(endpoint_name, spec)
+
+    def remove(self, endpoint_name: str, variant_name: str) -> None:
+        """Policies first, then the target, as SageMaker's autoscaling guide orders it."""
+        resource = scaling_plan.resource_id(endpoint_name, variant_name)
+        policies = self._autoscaling.describe_scaling_policies(
+            ServiceNamespace=scaling_plan.NAMESPACE, ResourceId=resource
+        )["ScalingPolicies"]
+        for policy in policies:
+            self._autoscaling.delete_scaling_policy(
+                ServiceNamespace=scaling_plan.NAMESPACE,
+                ResourceId=resource,
+                ScalableDimension=policy["ScalableDimension"],
+                PolicyName=policy["PolicyName"],
+            )
+        self._deregister(resource)
+        self._cloudwatch.delete_alarms(
+            AlarmNames=[scaling_plan.from_zero_alarm_name(endpoint_name, variant_name)]
+        )
+        logger.info("autoscaling removed", resource=resource)
+
+    def firing_alarms(self, names: tuple[str, ...]) -> list[str]:
+        if not names:
+            return []
+        alarms = self._cloudwatch.describe_alarms(AlarmNames=list(names))["MetricAlarms"]
+        return [alarm["AlarmName"] for alarm in alarms if alarm["StateValue"] == "ALARM"]
+
+    def _apply(self, endpoint_name: str, spec: ScalingSpec) -> None:
+        self._autoscaling.register_scalable_target(
+            **scaling_plan.scalable_target(endpoint_name, spec)
+        )
+        self._autoscaling.put_scaling_policy(**scaling_plan.tracking_policy(endpoint_name, spec))
+        if scaling_plan.scales_to_zero(spec):
+            policy = self._autoscaling.put_scaling_policy(
+                **scaling_plan.from_zero_policy(endpoint_name, spec)
+            )
+            self._cloudwatch.put_metric_alarm(
+                **scaling_plan.from_zero_alarm(endpoint_name, spec, policy["PolicyARN"])
+            )
+        else:
+            self._remove_from_zero(endpoint_name, spec.variant_name)
+        logger.info("autoscaling applied", variant=spec.variant_name, endpoint=endpoint_name)
+
+    def _remove_from_zero(self, endpoint_name: str, variant_name: str) -> None:
+        try:
+            self._autoscaling.delete_scaling_policy(
+                ServiceNamespace=scaling_plan.NAMESPACE,
+                ResourceId=scaling_plan.resource_id(endpoint_name, variant_name),
+                ScalableDimension=scaling_plan.DIMENSION,
+                PolicyName=scaling_plan.FROM_ZERO_POLICY,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ObjectNotFoundException":
+                raise
+            return
+        self._cloudwatch.delete_alarms(
+            AlarmNames=[scaling_plan.from_zero_alarm_name(endpoint_name, variant_name)]
+        )
+
+    def _deregister(self, resource: str) -> None:
+        try:
+            self._autoscaling.deregister_scalable_target(
+                ServiceNamespace=scaling_plan.NAMESPACE,
+                ResourceId=resource,
+                ScalableDimension=scaling_plan.DIMENSION,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ObjectNotFoundException":
+                raise
