@@ -15,6 +15,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         create_seconds=args.create_seconds,
         update_seconds=args.update_seconds,
         delete_seconds=args.delete_seconds,
+        time_scale=args.time_scale,
+        policy_wait_scale=args.policy_wait_scale,
     )
     with LocalAws(port=args.port, host=args.host, settings=settings) as aws:
         print(
@@ -35,6 +37,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--create-seconds", type=float, default=defaults.create_seconds)
     parser.add_argument("--update-seconds", type=float, default=defaults.update_seconds)
     parser.add_argument("--delete-seconds", type=float, default=defaults.delete_seconds)
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=defaults.time_scale,
+        help="multiplies every simulated duration",
+    )
+    parser.add_argument(
+        "--policy-wait-scale",
+        type=float,
+        default=defaults.policy_wait_scale,
+        help="multiplies deployment policies' wait and bake times (0 ignores them)",
+    )
     return parser
 
 

@@ -52,6 +52,40 @@ class EventPrinter:
         print(line.rstrip(), flush=True)
 
 
+class NativeResources:
+    """The few native resource types the examples put beside their endpoints, created in
+    moto as CloudFormation would (Ref gives what the real resource's Ref gives)."""
+
+    def __init__(self, stack: Stack):
+        self.stack = stack
+
+    def create(self, logical_id: str, spec: dict[str, Any]) -> str:
+        properties = self.stack.resolve(spec.get("Properties", {}))
+        generated = f"{self.stack.name}-{logical_id}".lower()
+        kind = spec["Type"]
+        if kind == "AWS::S3::Bucket":
+            name = properties.get("BucketName", generated)
+            boto3.client("s3").create_bucket(Bucket=name)
+            return name
+        if kind == "AWS::SNS::Topic":
+            topic = properties.get("TopicName", generated)
+            return boto3.client("sns").create_topic(Name=topic)["TopicArn"]
+        if kind == "AWS::CloudWatch::Alarm":
+            properties.setdefault("AlarmName", generated)
+            boto3.client("cloudwatch").put_metric_alarm(**properties)
+            return properties["AlarmName"]
+        raise StepFailed(f"{logical_id}: the demo cannot create {kind}")
+
+    def delete(self, logical_id: str, spec: dict[str, Any], physical_id: str) -> None:
+        kind = spec["Type"]
+        if kind == "AWS::S3::Bucket" and spec.get("DeletionPolicy") != "Retain":
+            boto3.client("s3").delete_bucket(Bucket=physical_id)
+        elif kind == "AWS::SNS::Topic":
+            boto3.client("sns").delete_topic(TopicArn=physical_id)
+        elif kind == "AWS::CloudWatch::Alarm":
+            boto3.client("cloudwatch").delete_alarms(AlarmNames=[physical_id])
+
+
 class StackPlayer:
     """Turns template changes into the requests CloudFormation would send, in its order."""
 
@@ -59,19 +93,27 @@ class StackPlayer:
         self.stack = stack
         self.cloudformation = cloudformation
         self.print = printer
+        self.natives = NativeResources(stack)
         self.properties: dict[str, dict[str, Any]] = {}
 
     def resources(self) -> list[str]:
-        resources = self.stack.template["Resources"]
-        return [name for name, spec in resources.items() if spec["Type"] == CUSTOM_TYPE]
+        return [name for name, spec in self._specs().items() if spec["Type"] == CUSTOM_TYPE]
+
+    def native_resources(self) -> list[str]:
+        return [name for name, spec in self._specs().items() if spec["Type"] != CUSTOM_TYPE]
 
     def desired_properties(self, logical_id: str) -> dict[str, Any]:
-        properties = self.stack.resolve(self.stack.template["Resources"][logical_id]["Properties"])
+        properties = self.stack.resolve(self._specs()[logical_id]["Properties"])
         properties.pop("ServiceToken")
         return properties
 
     def create(self) -> None:
         self.print("-", "CREATE_IN_PROGRESS", "stack")
+        for logical_id in self.native_resources():
+            self.stack.physical_ids[logical_id] = self.natives.create(
+                logical_id, self._specs()[logical_id]
+            )
+            self.print(logical_id, "CREATE_COMPLETE", self.stack.physical_ids[logical_id])
         for logical_id in self.resources():
             properties = self.desired_properties(logical_id)
             self.print(logical_id, "CREATE_IN_PROGRESS")
@@ -79,22 +121,28 @@ class StackPlayer:
             self._expect_success(logical_id, "CREATE", response)
             self._record(logical_id, properties, response)
         self.print("-", "CREATE_COMPLETE", "stack")
-        self.print_outputs()
+        self.describe()
 
     def update(self, step: dict[str, Any]) -> None:
+        previous = self.stack.parameters
         self.stack.parameters = {key: str(value) for key, value in step["Parameters"].items()}
+        self._set_alarms(step.get("SetAlarmState", {}))
         self.print("-", "UPDATE_IN_PROGRESS", f"stack: {step['Name']}")
+        if step["Expect"] == "rolled-back":
+            self._update_rolled_back(previous)
+        else:
+            self._update_completes(step["Expect"])
+        self._set_alarms({name: "OK" for name in step.get("SetAlarmState", {})})
+        self.describe()
+
+    def _update_completes(self, expect: str) -> None:
         replaced = []
-        for logical_id in self.resources():
-            old = self.properties[logical_id]
-            new = self.desired_properties(logical_id)
-            if new == old:
-                continue
+        for logical_id, old, new in self._changes():
             old_id = self.stack.physical_ids[logical_id]
             self.print(logical_id, "UPDATE_IN_PROGRESS")
             response = self.cloudformation.update(logical_id, old_id, new, old)
             self._expect_success(logical_id, "UPDATE", response)
-            _expect_shape(step["Expect"], old_id, response.physical_id)
+            _expect_shape(expect, old_id, response.physical_id)
             if response.physical_id != old_id:
                 replaced.append((logical_id, old_id, old))
             self._record(logical_id, new, response)
@@ -104,7 +152,22 @@ class StackPlayer:
             response = self.cloudformation.delete(logical_id, old_id, old)
             self._expect_success(logical_id, "DELETE", response)
         self.print("-", "UPDATE_COMPLETE", "stack")
-        self.print_outputs()
+
+    def _update_rolled_back(self, previous: dict[str, str]) -> None:
+        """The update must fail; CloudFormation then sends it back with properties swapped."""
+        for logical_id, old, new in self._changes():
+            physical_id = self.stack.physical_ids[logical_id]
+            self.print(logical_id, "UPDATE_IN_PROGRESS")
+            failed = self.cloudformation.update(logical_id, physical_id, new, old)
+            if failed.status != "FAILED":
+                raise StepFailed(f"{logical_id}: expected the update to roll back, it succeeded")
+            self.print(logical_id, "UPDATE_FAILED", failed.reason)
+            self.print("-", "UPDATE_ROLLBACK_IN_PROGRESS", "stack")
+            self.print(logical_id, "UPDATE_IN_PROGRESS", "rollback")
+            rollback = self.cloudformation.update(logical_id, physical_id, old, new)
+            self._expect_success(logical_id, "UPDATE", rollback)
+        self.stack.parameters = previous
+        self.print("-", "UPDATE_ROLLBACK_COMPLETE", "stack")
 
     def delete(self) -> None:
         self.print("-", "DELETE_IN_PROGRESS", "stack")
@@ -114,11 +177,37 @@ class StackPlayer:
                 logical_id, self.stack.physical_ids[logical_id], self.properties[logical_id]
             )
             self._expect_success(logical_id, "DELETE", response)
+        for logical_id in reversed(self.native_resources()):
+            spec = self._specs()[logical_id]
+            self.natives.delete(logical_id, spec, self.stack.physical_ids[logical_id])
+            self.print(logical_id, "DELETE_COMPLETE")
         self.print("-", "DELETE_COMPLETE", "stack")
 
-    def print_outputs(self) -> None:
+    def describe(self) -> None:
+        """What the stack's outputs say, and what SageMaker and the autoscaler now hold."""
         for name, output in self.stack.template.get("Outputs", {}).items():
             print(f"{'':9}output {name} = {self.stack.resolve(output['Value'])}")
+        for logical_id in self.resources():
+            endpoint_name = self.stack.attributes[logical_id]["EndpointName"]
+            print(f"{'':9}{endpoint_summary(endpoint_name)}")
+
+    def _changes(self) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+        changes = []
+        for logical_id in self.resources():
+            old, new = self.properties[logical_id], self.desired_properties(logical_id)
+            if new != old:
+                changes.append((logical_id, old, new))
+        return changes
+
+    def _set_alarms(self, states: dict[str, str]) -> None:
+        cloudwatch = boto3.client("cloudwatch")
+        for logical_id, state in states.items():
+            alarm = self.stack.physical_ids[logical_id]
+            cloudwatch.set_alarm_state(AlarmName=alarm, StateValue=state, StateReason="demo")
+            self.print(logical_id, f"alarm {state}", alarm)
+
+    def _specs(self) -> dict[str, Any]:
+        return self.stack.template["Resources"]
 
     def _record(self, logical_id: str, properties: dict[str, Any], response: Response) -> None:
         self.properties[logical_id] = properties
@@ -133,6 +222,20 @@ class StackPlayer:
         if response.size >= 4096:
             raise StepFailed(f"{logical_id} {action}: response of {response.size} bytes")
         self.print(logical_id, f"{action}_COMPLETE", f"{response.physical_id} ({timing})")
+
+
+def endpoint_summary(endpoint_name: str) -> str:
+    endpoint = boto3.client("sagemaker").describe_endpoint(EndpointName=endpoint_name)
+    targets = boto3.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="sagemaker"
+    )["ScalableTargets"]
+    scaling = [
+        f"{t['ResourceId'].rsplit('/', 1)[1]} {t['MinCapacity']}-{t['MaxCapacity']} instances"
+        for t in targets
+        if t["ResourceId"].startswith(f"endpoint/{endpoint_name}/")
+    ]
+    summary = f"{endpoint_name}: {endpoint['EndpointStatus']} on {endpoint['EndpointConfigName']}"
+    return summary + (f"; autoscaling {', '.join(scaling)}" if scaling else "")
 
 
 def _expect_shape(expect: str, old_id: str, new_id: str) -> None:
@@ -152,7 +255,7 @@ def prepare_account() -> None:
     )
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="sagemaker-demo-models")
-    for version in ("v1", "v2"):
+    for version in ("v1", "v2", "v3"):
         s3.put_object(
             Bucket="sagemaker-demo-models", Key=f"churn/{version}/model.tar.gz", Body=b"model"
         )
@@ -160,7 +263,11 @@ def prepare_account() -> None:
 
 def leftovers() -> dict[str, list[str]]:
     sagemaker = boto3.client("sagemaker")
+    targets = boto3.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="sagemaker"
+    )["ScalableTargets"]
     found = {
+        "scalable targets": [target["ResourceId"] for target in targets],
         "endpoints": [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]],
         "endpoint configs": [
             c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]
@@ -183,7 +290,7 @@ def play(template_path: Path, args: argparse.Namespace) -> None:
                 collector.ca_file,
                 poll_interval=args.poll_interval,
                 handoff_margin=args.handoff_margin,
-                log_level="WARNING",
+                log_level="CRITICAL",
             )
         )
         prepare_account()

@@ -4,11 +4,14 @@ moto answers SageMaker from an in-process backend in which endpoints are InServi
 names can be created twice and UpdateEndpoint does not exist. `SageMakerSimulator` intercepts
 SageMaker's JSON 1.1 requests, enforces SageMaker's rules and drives each endpoint through its
 documented status timeline by editing the endpoint moto stores, so that moto's own
-DescribeEndpoint and ListEndpoints keep answering with the simulated state.
+DescribeEndpoint and ListEndpoints keep answering with the simulated state. It reads moto's
+Application Auto Scaling and CloudWatch backends in the same process, as SageMaker consults those
+services: scalable targets pin a variant's instance type, and alarms roll updates back.
 """
 
 import io
 import json
+import math
 import os
 import re
 import threading
@@ -16,13 +19,17 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+# Imported here, not on first use: the import takes about a second, which would otherwise land
+# inside the first UpdateEndpoint and outlast a short simulated update.
+from moto.applicationautoscaling.models import applicationautoscaling_backends
 from moto.backends import get_backend
+from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
 from moto.core.utils import utcnow
 from moto.iam.models import get_account_id_from
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, Model, SageMakerModelBackend
@@ -39,6 +46,39 @@ HEALTH_CHECK_FAILURE = (
     "The primary container for production variant {variant} did not pass the ping health "
     "check. Please check CloudWatch logs for this endpoint."
 )
+ALARM_ROLLBACK = (
+    "Rolled back the update because CloudWatch alarm(s) [{alarms}] went into ALARM state."
+)
+SCALABLE_VARIANTS = (
+    'The variant(s) "[{variants}]" must be deregistered as scalable targets with AWS Application'
+    " Auto Scaling before they can be removed or have their instance type updated."
+)
+INVALID_INSTANCE_TYPE = (
+    "1 validation error detected: Value '{value}' at '{location}' failed to satisfy constraint:"
+    " Member must satisfy enum value set: [ml.<family>.<size>]"
+)
+# SageMaker keeps adding instance families, so the simulator checks the shape of the name only.
+_INSTANCE_TYPE = re.compile(r"ml\.[a-z][a-z0-9-]*\.(?:nano|micro|small|medium|large|\d*xlarge)")
+# moto checks instance types against an old list; this one from it stands in for the real one.
+_INSTANCE_TYPE_MOTO_KNOWS = "ml.m5.large"
+# CreateEndpointConfig fields moto's backend ignores. The simulator stores them on moto's object
+# under the attribute name that moto's response builder turns back into the field name.
+_CONFIG_FIELDS_MOTO_DROPS = (
+    "ShadowProductionVariants",
+    "ExplainerConfig",
+    "ExecutionRoleArn",
+    "VpcConfig",
+    "EnableNetworkIsolation",
+    "MetricsConfig",
+    "CrossRegionTrafficConfig",
+)
+# VariantPropertyType, also a field of DesiredWeightAndCapacity -> the (current, desired) fields
+# of a variant summary that carry it.
+_VARIANT_PROPERTY_FIELDS = {
+    "DesiredInstanceCount": ("CurrentInstanceCount", "DesiredInstanceCount"),
+    "DesiredWeight": ("CurrentWeight", "DesiredWeight"),
+}
+_RETAINABLE_PROPERTIES = frozenset({*_VARIANT_PROPERTY_FIELDS, "DataCaptureConfig"})
 _DEFAULT_REGION = "us-east-1"
 _CREDENTIAL = re.compile(r"Credential=(?P<access_key>[^/,\s]+)/[^/]+/(?P<region>[^/]+)/")
 
@@ -50,6 +90,11 @@ class SimulatorSettings:
     create_seconds: float = 2.0
     update_seconds: float = 2.0
     delete_seconds: float = 1.0
+    # Multiplies every simulated duration, policy waits included.
+    time_scale: float = 1.0
+    # Multiplies a deployment policy's WaitIntervalInSeconds and TerminationWaitInSeconds; at 0
+    # they are ignored, so that tests need not wait for bake times meant for production.
+    policy_wait_scale: float = 0.0
     failing_image_marker: str = "fail"
     throttle: dict[str, float] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
@@ -80,11 +125,13 @@ def _validation(message: str) -> _ClientError:
 
 @dataclass
 class _Transition:
-    """A status change of one endpoint that completes once the clock reaches `due`."""
+    """A status change of one endpoint that completes once the clock reaches `due`, unless one
+    of the alarms that `firing_alarms` names goes off before."""
 
     endpoint: FakeEndpoint
     due: float
     complete: Callable[[], object]
+    firing_alarms: Callable[[], list[str]] = list
 
 
 @dataclass
@@ -129,9 +176,11 @@ class SageMakerSimulator:
         self._handlers: dict[str, Callable[[_Request], Response]] = {
             "CreateModel": self._create_model,
             "CreateEndpointConfig": self._create_endpoint_config,
+            "DescribeEndpointConfig": self._describe_endpoint_config,
             "CreateEndpoint": self._create_endpoint,
             "DescribeEndpoint": self._describe_endpoint,
             "UpdateEndpoint": self._update_endpoint,
+            "UpdateEndpointWeightsAndCapacities": self._update_weights_and_capacities,
             "DeleteEndpoint": self._delete_endpoint,
             "DeleteEndpointConfig": self._delete_endpoint_config,
             "DeleteModel": self._delete_model,
@@ -194,17 +243,38 @@ class SageMakerSimulator:
                 elapsed = timedelta(seconds=now - transition.due)
                 transition.endpoint.last_modified_time = utcnow() - elapsed
                 transition.complete()
+            elif alarms := transition.firing_alarms():
+                self._roll_back(transition.endpoint, alarms, now)
 
     def _begin(
-        self, endpoint: FakeEndpoint, status: str, due: float, complete: Callable[[], object]
+        self,
+        endpoint: FakeEndpoint,
+        status: str,
+        due: float,
+        complete: Callable[[], object],
+        firing_alarms: Callable[[], list[str]] = list,
     ) -> None:
         endpoint.endpoint_status = status
         endpoint.last_modified_time = utcnow()
-        self._transitions[endpoint.arn] = _Transition(endpoint, due, complete)
+        self._transitions[endpoint.arn] = _Transition(endpoint, due, complete, firing_alarms)
+
+    def _roll_back(self, endpoint: FakeEndpoint, alarms: list[str], now: float) -> None:
+        reason = ALARM_ROLLBACK.format(alarms=", ".join(alarms))
+        due = now + self._seconds(self.settings.update_seconds)
+        self._begin(endpoint, "RollingBack", due, partial(_finish_rollback, endpoint, reason))
+
+    def _seconds(self, seconds: float) -> float:
+        return seconds * self.settings.time_scale
 
     def _forward(self, request: _Request) -> Response:
         body, status, headers = run_wsgi_app(self.app, request.environ, buffered=True)
         return Response(body, status=status, headers=headers)
+
+    def _forward_with(self, request: _Request, params: dict[str, Any]) -> Response:
+        body = json.dumps(params).encode()
+        environ = {**request.environ, "wsgi.input": io.BytesIO(body)}
+        environ["CONTENT_LENGTH"] = str(len(body))
+        return self._forward(replace(request, environ=environ))
 
     def _create_model(self, request: _Request) -> Response:
         name = request.params["ModelName"]
@@ -213,11 +283,31 @@ class SageMakerSimulator:
         return self._forward(request)
 
     def _create_endpoint_config(self, request: _Request) -> Response:
-        name = request.params["EndpointConfigName"]
-        if name in request.backend.endpoint_configs:
-            arn = _arn(request.backend, "endpoint-config", name)
-            raise _already_exists("endpoint configuration", arn)
-        return self._forward(request)
+        backend, params = request.backend, request.params
+        name = params["EndpointConfigName"]
+        if name in backend.endpoint_configs:
+            raise _already_exists("endpoint configuration", _arn(backend, "endpoint-config", name))
+        _check_variants(backend, params)
+        variants = params["ProductionVariants"]
+        response = self._forward_with(
+            request, {**params, "ProductionVariants": [_known_to_moto(v) for v in variants]}
+        )
+        if response.status_code == 200:
+            config = backend.endpoint_configs[name]
+            config.production_variants = variants
+            for field_name in _CONFIG_FIELDS_MOTO_DROPS:
+                setattr(config, _attribute(field_name), params.get(field_name))
+        return response
+
+    def _describe_endpoint_config(self, request: _Request) -> Response:
+        response = self._forward(request)
+        if response.status_code != 200:
+            return response
+        body = json.loads(response.get_data())
+        # moto stores {} for a DataCaptureConfig nobody gave; SageMaker leaves the field out.
+        if False:
+            del body["DataCaptureConfig"]
+        return _json_response(body)
 
     def _create_endpoint(self, request: _Request) -> Response:
         backend, name = request.backend, request.params["EndpointName"]
@@ -227,9 +317,10 @@ class SageMakerSimulator:
         response = self._forward(request)
         if response.status_code == 200:
             endpoint = backend.endpoints[name]
+            _deploy(endpoint, config)
             failure = self._failure_reason(backend, config)
             complete = partial(_finish_create, endpoint, failure)
-            due = request.now + self.settings.create_seconds
+            due = request.now + self._seconds(self.settings.create_seconds)
             self._begin(endpoint, "Creating", due, complete)
         return response
 
@@ -238,16 +329,37 @@ class SageMakerSimulator:
         return self._forward(request)
 
     def _update_endpoint(self, request: _Request) -> Response:
-        endpoint = _endpoint(request.backend, request.params["EndpointName"])
+        backend, params = request.backend, request.params
+        endpoint = _endpoint(backend, params["EndpointName"])
         _require_updatable(endpoint)
-        config = _endpoint_config(request.backend, request.params["EndpointConfigName"])
+        config = _endpoint_config(backend, params["EndpointConfigName"])
+        _require_unscaled(backend, endpoint, config)
         endpoint.pending_deployment_summary = {
             "EndpointConfigName": config.endpoint_config_name,
             "StartTime": utcnow(),
         }
-        failure = self._failure_reason(request.backend, config)
-        complete = partial(_finish_update, endpoint, config, failure)
-        self._begin(endpoint, "Updating", request.now + self.settings.update_seconds, complete)
+        failure = self._failure_reason(backend, config)
+        complete = partial(_finish_update, endpoint, config, failure, _retained_properties(params))
+        deployment = params.get("DeploymentConfig", {})
+        due = request.now + self._update_seconds(deployment)
+        self._begin(endpoint, "Updating", due, complete, _alarm_watch(backend, deployment))
+        return _json_response({"EndpointArn": endpoint.arn})
+
+    def _update_seconds(self, deployment: dict[str, Any]) -> float:
+        steps, bake_seconds, termination_seconds = _deployment_plan(deployment)
+        wait_scale = self.settings.policy_wait_scale
+        step_seconds = self.settings.update_seconds + bake_seconds * wait_scale
+        return self._seconds(steps * step_seconds + termination_seconds * wait_scale)
+
+    def _update_weights_and_capacities(self, request: _Request) -> Response:
+        endpoint = _endpoint(request.backend, request.params["EndpointName"])
+        _require_updatable(endpoint)
+        changes = request.params["DesiredWeightsAndCapacities"]
+        summaries = _summaries_named(endpoint, [change["VariantName"] for change in changes])
+        for change, summary in zip(changes, summaries, strict=True):
+            summary.update({key: change[key] for key in _VARIANT_PROPERTY_FIELDS if key in change})
+        due = request.now + self._seconds(self.settings.update_seconds)
+        self._begin(endpoint, "Updating", due, partial(_finish_scaling, endpoint))
         return _json_response({"EndpointArn": endpoint.arn})
 
     def _delete_endpoint(self, request: _Request) -> Response:
@@ -258,7 +370,8 @@ class SageMakerSimulator:
             # A repeated delete must not push back the moment the first one completes.
             return _json_response({})
         complete = partial(request.backend.endpoints.pop, endpoint.endpoint_name, None)
-        self._begin(endpoint, "Deleting", request.now + self.settings.delete_seconds, complete)
+        due = request.now + self._seconds(self.settings.delete_seconds)
+        self._begin(endpoint, "Deleting", due, complete)
         return _json_response({})
 
     def _delete_endpoint_config(self, request: _Request) -> Response:
@@ -283,7 +396,7 @@ class SageMakerSimulator:
     def _failure_reason(
         self, backend: SageMakerModelBackend, config: FakeEndpointConfig
     ) -> str | None:
-        for variant in config.production_variants:
+        for variant in _variants(config):
             model = backend._models.get(variant["ModelName"])
             if model is None:
                 return f'Could not find model "{_arn(backend, "model", variant["ModelName"])}".'
@@ -297,18 +410,161 @@ def _finish_create(endpoint: FakeEndpoint, failure: str | None) -> None:
     endpoint.failure_reason = failure
 
 
-def _finish_update(endpoint: FakeEndpoint, config: FakeEndpointConfig, failure: str | None) -> None:
-    endpoint.pending_deployment_summary = None
-    endpoint.endpoint_status = "InService"
+def _finish_update(
+    endpoint: FakeEndpoint,
+    config: FakeEndpointConfig,
+    failure: str | None,
+    retained: frozenset[str],
+) -> None:
     if failure:
         # Blue/green deployments roll back: the old fleet keeps serving the old config.
-        endpoint.failure_reason = f"Failed to update endpoint: {failure}"
+        _finish_rollback(endpoint, f"Failed to update endpoint: {failure}")
         return
+    endpoint.pending_deployment_summary = None
+    endpoint.endpoint_status = "InService"
     endpoint.failure_reason = None
+    _deploy(endpoint, config, retained)
+
+
+def _finish_rollback(endpoint: FakeEndpoint, reason: str) -> None:
+    endpoint.pending_deployment_summary = None
+    endpoint.endpoint_status = "InService"
+    endpoint.failure_reason = reason
+
+
+def _finish_scaling(endpoint: FakeEndpoint) -> None:
+    endpoint.endpoint_status = "InService"
+    for summary in endpoint.production_variants:
+        for current, desired in _VARIANT_PROPERTY_FIELDS.values():
+            if desired in summary:
+                summary[current] = summary[desired]
+
+
+def _deploy(
+    endpoint: FakeEndpoint, config: FakeEndpointConfig, retained: frozenset[str] = frozenset()
+) -> None:
+    """Make DescribeEndpoint show `config`, keeping the `retained` variant properties."""
     endpoint.endpoint_config_name = config.endpoint_config_name
+    endpoint.production_variants = _summaries(
+        endpoint, config.production_variants, endpoint.production_variants, retained
+    )
+    current_shadows = getattr(endpoint, "shadow_production_variants", None) or []
+    shadows = _summaries(endpoint, _shadow_variants(config), current_shadows, retained)
+    endpoint.shadow_production_variants = shadows or None
+    endpoint.async_inference_config = config.async_inference_config
+    if "DataCaptureConfig" not in retained:
+        endpoint.data_capture_config = config.data_capture_config
+
+
+def _summaries(
+    endpoint: FakeEndpoint,
+    variants: list[dict[str, Any]],
+    current: list[dict[str, Any]],
+    retained: frozenset[str],
+) -> list[dict[str, Any]]:
+    """DescribeEndpoint's summaries of `variants`, with the `retained` properties of the
+    `current` summary of the same name where there is one."""
+    kept_fields = [
+        name
+        for prop in retained & _VARIANT_PROPERTY_FIELDS.keys()
+        for name in _VARIANT_PROPERTY_FIELDS[prop]
+    ]
+    current_by_name = {summary["VariantName"]: summary for summary in current}
     # The same derivation moto applies at creation, so Describe keeps one shape.
-    endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
-    endpoint.data_capture_config = config.data_capture_config
+    summaries = endpoint._process_production_variants(variants)
+    for summary in summaries:
+        kept = current_by_name.get(summary["VariantName"], {})
+        summary.update({name: kept[name] for name in kept_fields if name in kept})
+    return summaries
+
+
+def _summaries_named(endpoint: FakeEndpoint, names: list[str]) -> list[dict[str, Any]]:
+    by_name = {summary["VariantName"]: summary for summary in endpoint.production_variants}
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise _validation(f'The variant name "{name}" was non-unique within the request.')
+        if name not in by_name:
+            raise _validation(
+                f'The variant name(s) "{name}" is/are not present within endpoint configuration'
+                f' "{endpoint.endpoint_config_name}".'
+            )
+    return [by_name[name] for name in names]
+
+
+def _retained_properties(params: dict[str, Any]) -> frozenset[str]:
+    if not params.get("RetainAllVariantProperties"):
+        return frozenset()
+    excluded = params.get("ExcludeRetainedVariantProperties", [])
+    return _RETAINABLE_PROPERTIES - {prop["VariantPropertyType"] for prop in excluded}
+
+
+def _require_unscaled(
+    backend: SageMakerModelBackend, endpoint: FakeEndpoint, config: FakeEndpointConfig
+) -> None:
+    """Refuse to remove, or change the instance type of, a variant that Application Auto
+    Scaling scales."""
+    running = backend.endpoint_configs.get(endpoint.endpoint_config_name)
+    if running is None:
+        # A configuration deleted under a live endpoint leaves nothing to compare with.
+        return
+    old, new = _instance_types(running), _instance_types(config)
+    scaled = _scalable_variants(backend, endpoint.endpoint_name)
+    blocked = [
+        name
+        for name, instance_type in old.items()
+        if name in scaled and (name not in new or new[name] != instance_type)
+    ]
+    if blocked:
+        raise _validation(SCALABLE_VARIANTS.format(variants=", ".join(blocked)))
+
+
+def _instance_types(config: FakeEndpointConfig) -> dict[str, str | None]:
+    return {variant["VariantName"]: variant.get("InstanceType") for variant in _variants(config)}
+
+
+def _scalable_variants(backend: SageMakerModelBackend, endpoint_name: str) -> set[str]:
+    autoscaling = applicationautoscaling_backends[backend.account_id][backend.region_name]
+    prefix = f"endpoint/{endpoint_name}/variant/"
+    targets = autoscaling.describe_scalable_targets("sagemaker", None, None)
+    return {t.resource_id.removeprefix(prefix) for t in targets if t.resource_id.startswith(prefix)}
+
+
+def _alarm_watch(
+    backend: SageMakerModelBackend, deployment: dict[str, Any]
+) -> Callable[[], list[str]]:
+    alarms = deployment.get("AutoRollbackConfiguration", {}).get("Alarms", [])
+    cloudwatch = cloudwatch_backends[backend.account_id][backend.region_name]
+    return partial(_alarms_in_alarm, cloudwatch, [alarm["AlarmName"] for alarm in alarms])
+
+
+def _alarms_in_alarm(cloudwatch: CloudWatchBackend, names: list[str]) -> list[str]:
+    alarms = cloudwatch.get_alarms_by_alarm_names(names)
+    return [alarm.name for alarm in alarms if alarm.state_value == "ALARM"]
+
+
+def _deployment_plan(deployment: dict[str, Any]) -> tuple[int, float, float]:
+    """(traffic shifting steps, bake seconds after each, seconds before the old fleet goes)"""
+    if rolling := deployment.get("RollingUpdatePolicy"):
+        return 2, rolling.get("WaitIntervalInSeconds", 0), 0
+    blue_green = deployment.get("BlueGreenUpdatePolicy", {})
+    routing = blue_green.get("TrafficRoutingConfiguration", {})
+    return (
+        _traffic_steps(routing),
+        routing.get("WaitIntervalInSeconds", 0),
+        blue_green.get("TerminationWaitInSeconds", 0),
+    )
+
+
+def _traffic_steps(routing: dict[str, Any]) -> int:
+    if routing.get("Type") == "CANARY":
+        return 2
+    if routing.get("Type") == "LINEAR":
+        step = routing.get("LinearStepSize", {})
+        if step.get("Type") == "CAPACITY_PERCENT":
+            return math.ceil(100 / step["Value"])
+        # Steps of some instances depend on the fleet's size, which the simulator ignores.
+        return 2
+    return 1
 
 
 def _require_updatable(endpoint: FakeEndpoint) -> None:
@@ -336,8 +592,41 @@ def _configs_in_use(backend: SageMakerModelBackend) -> Iterator[tuple[str, str]]
 
 def _model_names(backend: SageMakerModelBackend, config_name: str) -> set[str]:
     config = backend.endpoint_configs.get(config_name)
-    variants = config.production_variants if config else []
-    return {variant["ModelName"] for variant in variants}
+    return {variant["ModelName"] for variant in _variants(config)} if config else set()
+
+
+def _variants(config: FakeEndpointConfig) -> list[dict[str, Any]]:
+    return [*config.production_variants, *_shadow_variants(config)]
+
+
+def _shadow_variants(config: FakeEndpointConfig) -> list[dict[str, Any]]:
+    # Configurations that moto creates itself, from a CloudFormation template, lack the attribute.
+    return getattr(config, "shadow_production_variants", None) or []
+
+
+def _check_variants(backend: SageMakerModelBackend, params: dict[str, Any]) -> None:
+    for field_name in ("ProductionVariants", "ShadowProductionVariants"):
+        for index, variant in enumerate(params.get(field_name, []), start=1):
+            location = f"{field_name[0].lower()}{field_name[1:]}.{index}.member.instanceType"
+            _check_instance_type(variant.get("InstanceType"), location)
+            if variant["ModelName"] not in backend._models:
+                arn = _arn(backend, "model", variant["ModelName"])
+                raise _validation(f'Could not find model "{arn}".')
+
+
+def _check_instance_type(instance_type: str | None, location: str) -> None:
+    if instance_type is not None and not _INSTANCE_TYPE.fullmatch(instance_type):
+        raise _validation(INVALID_INSTANCE_TYPE.format(value=instance_type, location=location))
+
+
+def _known_to_moto(variant: dict[str, Any]) -> dict[str, Any]:
+    if "InstanceType" not in variant:
+        return variant
+    return {**variant, "InstanceType": _INSTANCE_TYPE_MOTO_KNOWS}
+
+
+def _attribute(field_name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", field_name).lower()
 
 
 def _images(model: Model) -> list[str]:

@@ -47,6 +47,27 @@ def simulator(local_aws: LocalAws) -> SageMakerSimulator:
     return local_aws.simulator
 
 
+class _Clock:
+    """A clock for the simulator's settings that moves only when the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(simulator: SageMakerSimulator) -> _Clock:
+    """Default durations, on a clock the test moves, so that timings are exact and instant."""
+    clock = _Clock()
+    simulator.settings = SimulatorSettings(clock=clock)
+    return clock
+
+
 @pytest.fixture
 def sagemaker(local_aws: LocalAws) -> BaseClient:
     return _client(local_aws, "sagemaker")
@@ -69,7 +90,7 @@ def _create_model(sagemaker: BaseClient, name: str, image: str = IMAGE) -> None:
     )
 
 
-def _create_config(sagemaker: BaseClient, name: str, model_name: str) -> None:
+def _create_config(sagemaker: BaseClient, name: str, model_name: str, **variant: Any) -> None:
     sagemaker.create_endpoint_config(
         EndpointConfigName=name,
         ProductionVariants=[
@@ -78,20 +99,34 @@ def _create_config(sagemaker: BaseClient, name: str, model_name: str) -> None:
                 "ModelName": model_name,
                 "InstanceType": "ml.m5.large",
                 "InitialInstanceCount": 1,
+                **variant,
             }
         ],
     )
 
 
-def _create_config_with_model(sagemaker: BaseClient, name: str, image: str = IMAGE) -> None:
+def _create_config_with_model(
+    sagemaker: BaseClient, name: str, image: str = IMAGE, **variant: Any
+) -> None:
     _create_model(sagemaker, f"{name}-model", image)
-    _create_config(sagemaker, name, f"{name}-model")
+    _create_config(sagemaker, name, f"{name}-model", **variant)
 
 
-def _in_service_endpoint(sagemaker: BaseClient, name: str, config_name: str) -> None:
-    _create_config_with_model(sagemaker, config_name)
+def _in_service_endpoint(
+    sagemaker: BaseClient, name: str, config_name: str, **variant: Any
+) -> None:
+    _create_config_with_model(sagemaker, config_name, **variant)
     sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config_name)
     sagemaker.get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig=FAST_WAIT)
+
+
+def _in_service_on_clock(
+    sagemaker: BaseClient, clock: "_Clock", name: str, config_name: str, **variant: Any
+) -> None:
+    _create_config_with_model(sagemaker, config_name, **variant)
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config_name)
+    clock.advance(SimulatorSettings.create_seconds)
+    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
 
 
 def _wait_while(sagemaker: BaseClient, name: str, status: str) -> dict[str, Any]:
@@ -363,6 +398,408 @@ def test_updates_naming_missing_things_are_rejected(sagemaker: BaseClient) -> No
     assert _error(missing_config)["Message"] == 'Could not find endpoint configuration "nowhere".'
     endpoint = sagemaker.describe_endpoint(EndpointName="churn")
     assert (endpoint["EndpointStatus"], endpoint["EndpointConfigName"]) == ("InService", "churn-v1")
+
+
+SERVERLESS_CONFIG = {
+    "ProductionVariants": [
+        {
+            "VariantName": "AllTraffic",
+            "ModelName": "churn-model",
+            "ServerlessConfig": {
+                "MemorySizeInMB": 2048,
+                "MaxConcurrency": 5,
+                "ProvisionedConcurrency": 1,
+            },
+        }
+    ],
+}
+ASYNC_CONFIG = {
+    "ProductionVariants": [
+        {
+            "VariantName": "AllTraffic",
+            "ModelName": "churn-model",
+            "InstanceType": "ml.g5.xlarge",
+            "InitialInstanceCount": 2,
+        }
+    ],
+    "ShadowProductionVariants": [
+        {
+            "VariantName": "Shadow",
+            "ModelName": "churn-model",
+            "InstanceType": "ml.m6i.large",
+            "InitialInstanceCount": 1,
+        }
+    ],
+    "AsyncInferenceConfig": {
+        "ClientConfig": {"MaxConcurrentInvocationsPerInstance": 4},
+        "OutputConfig": {
+            "S3OutputPath": "s3://churn/async/out",
+            "S3FailurePath": "s3://churn/async/failed",
+            "KmsKeyId": "alias/churn-output",
+            "NotificationConfig": {
+                "SuccessTopic": f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:churn-ok",
+                "ErrorTopic": f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:churn-error",
+                "IncludeInferenceResponseIn": ["SUCCESS_NOTIFICATION_TOPIC"],
+            },
+        },
+    },
+    "DataCaptureConfig": {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": 20,
+        "DestinationS3Uri": "s3://churn/capture",
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+    },
+    "KmsKeyId": "alias/churn-volume",
+}
+
+
+@pytest.mark.parametrize(
+    "config", [SERVERLESS_CONFIG, ASYNC_CONFIG], ids=["serverless", "async-with-shadow"]
+)
+def test_endpoint_configurations_describe_as_given(
+    sagemaker: BaseClient, config: dict[str, Any]
+) -> None:
+    # Given a model
+    _create_model(sagemaker, "churn-model")
+
+    # When an endpoint configuration is created with everything the kind allows
+    sagemaker.create_endpoint_config(EndpointConfigName="churn-config", **config)
+
+    # Then DescribeEndpointConfig returns exactly that, and nothing nobody gave
+    described = sagemaker.describe_endpoint_config(EndpointConfigName="churn-config")
+    metadata = {"EndpointConfigName", "EndpointConfigArn", "CreationTime", "ResponseMetadata"}
+    assert {key: value for key, value in described.items() if key not in metadata} == config
+
+
+def test_an_endpoint_reports_its_async_config_and_shadow_variants(sagemaker: BaseClient) -> None:
+    # Given an asynchronous endpoint configuration with a shadow variant
+    _create_model(sagemaker, "churn-model")
+    sagemaker.create_endpoint_config(EndpointConfigName="churn-config", **ASYNC_CONFIG)
+
+    # When an endpoint is created on it
+    sagemaker.create_endpoint(EndpointName="churn", EndpointConfigName="churn-config")
+
+    # Then DescribeEndpoint shows both, with each variant's instance count
+    endpoint = sagemaker.describe_endpoint(EndpointName="churn")
+    assert endpoint["AsyncInferenceConfig"] == ASYNC_CONFIG["AsyncInferenceConfig"]
+    assert [
+        (variant["VariantName"], variant["DesiredInstanceCount"])
+        for variant in endpoint["ProductionVariants"] + endpoint["ShadowProductionVariants"]
+    ] == [("AllTraffic", 2), ("Shadow", 1)]
+
+
+def test_any_ml_instance_type_is_accepted_and_other_names_are_not(sagemaker: BaseClient) -> None:
+    # Given a model
+    _create_model(sagemaker, "churn-model")
+
+    # When configurations name a newer instance type than moto knows, and a type without "ml."
+    _create_config(sagemaker, "churn-g5", "churn-model", InstanceType="ml.g5.12xlarge")
+    with pytest.raises(ClientError) as raised:
+        _create_config(sagemaker, "churn-ec2", "churn-model", InstanceType="m5.large")
+
+    # Then the first is stored as given and the second refused
+    described = sagemaker.describe_endpoint_config(EndpointConfigName="churn-g5")
+    assert described["ProductionVariants"][0]["InstanceType"] == "ml.g5.12xlarge"
+    assert _error(raised) == {
+        "Code": "ValidationException",
+        "Message": "1 validation error detected: Value 'm5.large' at"
+        " 'productionVariants.1.member.instanceType' failed to satisfy constraint:"
+        " Member must satisfy enum value set: [ml.<family>.<size>]",
+    }
+    assert [
+        c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]
+    ] == ["churn-g5"]
+
+
+SCALABLE_TARGET = {
+    "ServiceNamespace": "sagemaker",
+    "ResourceId": "endpoint/churn/variant/AllTraffic",
+    "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+}
+SCALED_VARIANT_REFUSAL = (
+    'The variant(s) "[AllTraffic]" must be deregistered as scalable targets with AWS Application'
+    " Auto Scaling before they can be removed or have their instance type updated."
+)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"InstanceType": "ml.g5.xlarge"}, {"VariantName": "Blue"}],
+    ids=["instance-type", "variant-removed"],
+)
+def test_update_is_refused_while_a_changed_variant_is_a_scalable_target(
+    local_aws: LocalAws,
+    sagemaker: BaseClient,
+    simulator: SageMakerSimulator,
+    change: dict[str, str],
+) -> None:
+    # Given an InService endpoint whose variant is registered with Application Auto Scaling,
+    # and a configuration that changes that variant's instance type or drops it
+    autoscaling = _client(local_aws, "application-autoscaling")
+    _in_service_endpoint(sagemaker, "churn", "churn-v1")
+    autoscaling.register_scalable_target(**SCALABLE_TARGET, MinCapacity=1, MaxCapacity=4)
+    _create_config_with_model(sagemaker, "churn-v2", **change)
+
+    # When the endpoint is updated to it
+    with pytest.raises(ClientError) as raised:
+        sagemaker.update_endpoint(EndpointName="churn", EndpointConfigName="churn-v2")
+
+    # Then SageMaker refuses, the endpoint stays put, and the log holds the refused call
+    assert _error(raised) == {"Code": "ValidationException", "Message": SCALED_VARIANT_REFUSAL}
+    endpoint = sagemaker.describe_endpoint(EndpointName="churn")
+    assert (endpoint["EndpointStatus"], endpoint["EndpointConfigName"]) == ("InService", "churn-v1")
+    assert len(simulator.calls_to("UpdateEndpoint")) == 1
+
+    # And once the variant is deregistered, the same update goes ahead
+    autoscaling.deregister_scalable_target(**SCALABLE_TARGET)
+    sagemaker.update_endpoint(EndpointName="churn", EndpointConfigName="churn-v2")
+    assert _wait_while(sagemaker, "churn", "Updating")["EndpointConfigName"] == "churn-v2"
+
+
+def test_a_new_model_for_a_scalable_variant_is_allowed(
+    local_aws: LocalAws, sagemaker: BaseClient
+) -> None:
+    # Given an InService endpoint whose variant is a scalable target, and a configuration that
+    # changes only that variant's model
+    autoscaling = _client(local_aws, "application-autoscaling")
+    _in_service_endpoint(sagemaker, "churn", "churn-v1")
+    autoscaling.register_scalable_target(**SCALABLE_TARGET, MinCapacity=1, MaxCapacity=4)
+    _create_config_with_model(sagemaker, "churn-v2", image=f"{IMAGE}-retrained")
+
+    # When the endpoint is updated to it
+    sagemaker.update_endpoint(EndpointName="churn", EndpointConfigName="churn-v2")
+
+    # Then the update goes through
+    assert _wait_while(sagemaker, "churn", "Updating")["EndpointConfigName"] == "churn-v2"
+
+
+def _instance_counts(sagemaker: BaseClient, name: str) -> tuple[int, int]:
+    [variant] = sagemaker.describe_endpoint(EndpointName=name)["ProductionVariants"]
+    return variant["CurrentInstanceCount"], variant["DesiredInstanceCount"]
+
+
+@pytest.mark.parametrize(
+    ("retention", "expected_count"),
+    [
+        ({"RetainAllVariantProperties": True}, 5),
+        (
+            {
+                "RetainAllVariantProperties": True,
+                "ExcludeRetainedVariantProperties": [
+                    {"VariantPropertyType": "DesiredInstanceCount"}
+                ],
+            },
+            3,
+        ),
+        ({}, 3),
+    ],
+    ids=["retained", "retained-but-excluded", "not-retained"],
+)
+def test_an_update_keeps_the_scaled_instance_count_only_when_retaining_it(
+    sagemaker: BaseClient, clock: _Clock, retention: dict[str, Any], expected_count: int
+) -> None:
+    # Given an endpoint created with 2 instances that the autoscaler then scaled out to 5
+    _in_service_on_clock(sagemaker, clock, "churn", "churn-v1", InitialInstanceCount=2)
+    assert _instance_counts(sagemaker, "churn") == (2, 2)
+    sagemaker.update_endpoint_weights_and_capacities(
+        EndpointName="churn",
+        DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "DesiredInstanceCount": 5}],
+    )
+    assert sagemaker.describe_endpoint(EndpointName="churn")["EndpointStatus"] == "Updating"
+    assert _instance_counts(sagemaker, "churn") == (2, 5)
+    clock.advance(SimulatorSettings.update_seconds)
+    assert _instance_counts(sagemaker, "churn") == (5, 5)
+
+    # When it is updated to a configuration with 3 instances, retaining variant properties or not
+    _create_config_with_model(sagemaker, "churn-v2", InitialInstanceCount=3)
+    sagemaker.update_endpoint(EndpointName="churn", EndpointConfigName="churn-v2", **retention)
+    clock.advance(SimulatorSettings.update_seconds)
+
+    # Then it runs the retained count, or else the new configuration's
+    assert _instance_counts(sagemaker, "churn") == (expected_count, expected_count)
+
+
+def test_weights_and_capacities_must_name_the_endpoints_variants(
+    sagemaker: BaseClient, clock: _Clock
+) -> None:
+    # Given an InService endpoint with one variant
+    _in_service_on_clock(sagemaker, clock, "churn", "churn-v1")
+
+    # When capacities are set for a variant it lacks
+    with pytest.raises(ClientError) as raised:
+        sagemaker.update_endpoint_weights_and_capacities(
+            EndpointName="churn",
+            DesiredWeightsAndCapacities=[{"VariantName": "Blue", "DesiredInstanceCount": 2}],
+        )
+
+    # Then SageMaker refuses and nothing changes
+    assert _error(raised) == {
+        "Code": "ValidationException",
+        "Message": 'The variant name(s) "Blue" is/are not present within endpoint configuration'
+        ' "churn-v1".',
+    }
+    assert sagemaker.describe_endpoint(EndpointName="churn")["EndpointStatus"] == "InService"
+
+
+LINEAR_BY_PERCENT = {"Type": "CAPACITY_PERCENT", "Value": 30}
+LINEAR_BY_INSTANCES = {"Type": "INSTANCE_COUNT", "Value": 1}
+CANARY_SIZE = {"Type": "CAPACITY_PERCENT", "Value": 10}
+
+
+def _blue_green(**routing: Any) -> dict[str, Any]:
+    return {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {"WaitIntervalInSeconds": 600, **routing},
+            "TerminationWaitInSeconds": 300,
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("deployment", "steps"),
+    [
+        ({}, 1),
+        (_blue_green(Type="ALL_AT_ONCE"), 1),
+        (_blue_green(Type="CANARY", CanarySize=CANARY_SIZE), 2),
+        (_blue_green(Type="LINEAR", LinearStepSize=LINEAR_BY_PERCENT), 4),
+        (_blue_green(Type="LINEAR", LinearStepSize=LINEAR_BY_INSTANCES), 2),
+        (
+            {
+                "RollingUpdatePolicy": {
+                    "MaximumBatchSize": {"Type": "CAPACITY_PERCENT", "Value": 50},
+                    "WaitIntervalInSeconds": 600,
+                }
+            },
+            2,
+        ),
+    ],
+    ids=["default", "all-at-once", "canary", "linear-30-percent", "linear-by-instances", "rolling"],
+)
+def test_gradual_deployments_take_an_update_per_traffic_step(
+    sagemaker: BaseClient, clock: _Clock, deployment: dict[str, Any], steps: int
+) -> None:
+    # Given an InService endpoint, and policy waits ignored as by default
+    _in_service_on_clock(sagemaker, clock, "churn", "churn-v1")
+    _create_config_with_model(sagemaker, "churn-v2")
+
+    # When it is updated with a deployment policy
+    sagemaker.update_endpoint(
+        EndpointName="churn", EndpointConfigName="churn-v2", DeploymentConfig=deployment
+    )
+
+    # Then the update takes update_seconds for every step of traffic shifting
+    clock.advance(steps * SimulatorSettings.update_seconds - 0.5)
+    assert sagemaker.describe_endpoint(EndpointName="churn")["EndpointStatus"] == "Updating"
+    clock.advance(0.5)
+    assert sagemaker.describe_endpoint(EndpointName="churn")["EndpointStatus"] == "InService"
+
+
+def test_policy_waits_and_the_time_scale_stretch_durations(
+    sagemaker: BaseClient, simulator: SageMakerSimulator, clock: _Clock
+) -> None:
+    # Given every duration halved, and policy waits counted at a thousandth
+    simulator.settings.time_scale = 0.5
+    simulator.settings.policy_wait_scale = 0.001
+    _create_config_with_model(sagemaker, "churn-v1")
+    _create_config_with_model(sagemaker, "churn-v2")
+
+    # When an endpoint is created, then updated by canary with 600 s bakes and a 300 s wait
+    sagemaker.create_endpoint(EndpointName="churn", EndpointConfigName="churn-v1")
+    clock.advance(0.5 * SimulatorSettings.create_seconds)
+    assert sagemaker.describe_endpoint(EndpointName="churn")["EndpointStatus"] == "InService"
+    sagemaker.update_endpoint(
+        EndpointName="churn",
+        EndpointConfigName="churn-v2",
+        DeploymentConfig=_blue_green(Type="CANARY", CanarySize=CANARY_SIZE),
+    )
+
+    # Then the update lasts half of two steps each baked 0.6 s, plus 0.3 s before the old fleet goes
+    update_seconds = 0.5 * (2 * (SimulatorSettings.update_seconds + 0.6) + 0.3)
+    clock.advance(update_seconds - 0.01)
+    assert sagemaker.describe_endpoint(EndpointName="churn")["EndpointStatus"] == "Updating"
+    clock.advance(0.02)
+    assert sagemaker.describe_endpoint(EndpointName="churn")["EndpointStatus"] == "InService"
+
+
+def _watched_update(sagemaker: BaseClient, alarm: str) -> None:
+    sagemaker.update_endpoint(
+        EndpointName="churn",
+        EndpointConfigName="churn-v2",
+        DeploymentConfig={
+            **_blue_green(Type="CANARY", CanarySize=CANARY_SIZE),
+            "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": alarm}]},
+        },
+    )
+
+
+@pytest.fixture
+def alarm(local_aws: LocalAws) -> str:
+    """A CloudWatch alarm on the endpoint's 5XX errors, in state OK."""
+    _client(local_aws, "cloudwatch").put_metric_alarm(
+        AlarmName="churn-5xx",
+        Namespace="AWS/SageMaker",
+        MetricName="Invocation5XXErrors",
+        Dimensions=[{"Name": "EndpointName", "Value": "churn"}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    return "churn-5xx"
+
+
+def test_an_alarm_going_off_during_an_update_rolls_it_back(
+    local_aws: LocalAws, sagemaker: BaseClient, clock: _Clock, alarm: str
+) -> None:
+    # Given an endpoint on churn-v1 that is being updated to churn-v2, watched by an alarm
+    _in_service_on_clock(sagemaker, clock, "churn", "churn-v1")
+    _create_config_with_model(sagemaker, "churn-v2")
+    _watched_update(sagemaker, alarm)
+    clock.advance(SimulatorSettings.update_seconds)
+    assert sagemaker.describe_endpoint(EndpointName="churn")["EndpointStatus"] == "Updating"
+
+    # When the alarm goes off while the canary bakes
+    _client(local_aws, "cloudwatch").set_alarm_state(
+        AlarmName=alarm, StateValue="ALARM", StateReason="test"
+    )
+
+    # Then the endpoint rolls back, refusing changes meanwhile, to InService on churn-v1
+    assert sagemaker.describe_endpoint(EndpointName="churn")["EndpointStatus"] == "RollingBack"
+    with pytest.raises(ClientError) as delete:
+        sagemaker.delete_endpoint(EndpointName="churn")
+    assert _error(delete)["Message"] == (
+        f'Cannot update in-progress endpoint "{_arn("endpoint", "churn")}".'
+    )
+    clock.advance(SimulatorSettings.update_seconds)
+    endpoint = sagemaker.describe_endpoint(EndpointName="churn")
+    assert (endpoint["EndpointStatus"], endpoint["EndpointConfigName"]) == ("InService", "churn-v1")
+    assert endpoint["FailureReason"] == (
+        "Rolled back the update because CloudWatch alarm(s) [churn-5xx] went into ALARM state."
+    )
+    assert "PendingDeploymentSummary" not in endpoint
+
+
+def test_an_update_whose_alarm_stays_quiet_completes(
+    local_aws: LocalAws, sagemaker: BaseClient, clock: _Clock, alarm: str
+) -> None:
+    # Given an endpoint on churn-v1, and an alarm in state OK
+    _in_service_on_clock(sagemaker, clock, "churn", "churn-v1")
+    _create_config_with_model(sagemaker, "churn-v2")
+
+    # When it is updated under watch of the alarm, which only goes off after the update
+    _watched_update(sagemaker, alarm)
+    clock.advance(2 * SimulatorSettings.update_seconds)
+    updated = sagemaker.describe_endpoint(EndpointName="churn")
+    _client(local_aws, "cloudwatch").set_alarm_state(
+        AlarmName=alarm, StateValue="ALARM", StateReason="test"
+    )
+
+    # Then the update completed, and the late alarm changes nothing
+    assert (updated["EndpointStatus"], updated["EndpointConfigName"]) == ("InService", "churn-v2")
+    assert "FailureReason" not in updated
+    later = sagemaker.describe_endpoint(EndpointName="churn")
+    assert (later["EndpointStatus"], later["EndpointConfigName"]) == ("InService", "churn-v2")
 
 
 def test_deleted_endpoint_is_deleting_then_gone(sagemaker: BaseClient) -> None:

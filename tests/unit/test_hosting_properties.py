@@ -163,7 +163,8 @@ def test_scale_to_zero_needs_an_async_endpoint(autoscaled):
     scaling = autoscaled["ProductionVariants"][0]["AutoScaling"]
     scaling["MinCapacity"] = "0"
     assert problems_of(autoscaled) == [
-        "ProductionVariants[0].AutoScaling.MinCapacity: 0 (scale to zero) needs AsyncInferenceConfig"
+        "ProductionVariants[0].AutoScaling.MinCapacity: "
+        "0 (scale to zero) needs AsyncInferenceConfig"
     ]
 
 

@@ -141,7 +141,7 @@ class EndpointProvisioner:
         except (ProvisioningFailed, ForeignResource) as error:
             return Failed(str(error), self._failure_id(request))
         except ClientError as error:
-            return Failed(_sagemaker_reason(error), self._failure_id(request))
+            return Failed(_aws_reason(error), self._failure_id(request))
         except EndpointBusy as error:
             return Failed(
                 f"endpoint {error} started changing on its own (SageMaker maintenance?); "
@@ -288,7 +288,7 @@ class EndpointProvisioner:
         try:
             return self._create_as(new, progress, budget)
         except (ProvisioningFailed, ClientError) as error:
-            reason = _sagemaker_reason(error) if isinstance(error, ClientError) else str(error)
+            reason = _aws_reason(error) if isinstance(error, ClientError) else str(error)
             discarding = replace(progress, stage=DELETE, failure_reason=reason)
             return self._discard(new.owner, discarding, budget)
 
@@ -455,10 +455,9 @@ def _failure_reason(endpoint: dict[str, Any], what: str) -> str:
     return f"endpoint {endpoint['EndpointName']} {what}: {reason}"
 
 
-def _sagemaker_reason(error: ClientError) -> str:
+def _aws_reason(error: ClientError) -> str:
     details = error.response.get("Error", {})
-    operation = error.operation_name
-    return f"SageMaker {operation} refused: {details.get('Message') or details.get('Code')}"
+    return f"{error.operation_name} refused: {details.get('Message') or details.get('Code')}"
 
 
 def _lenient_service_timeout(raw: dict[str, Any]) -> int:

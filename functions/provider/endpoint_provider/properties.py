@@ -427,7 +427,9 @@ class VariantPropertySpec(_Properties):
 class EndpointProperties(_Properties):
     """Everything a Custom::SageMakerEndpoint accepts, validated and coerced."""
 
-    ServiceToken: str | None = prop(None, doc="The provider's ARN (the stack export)")
+    ServiceToken: str | None = prop(
+        None, doc="The provider's ARN (the stack export)", update=NOTHING
+    )
     ServiceTimeout: int = prop(
         3600, doc="Seconds CloudFormation waits for each operation", update=NOTHING, ge=1, le=3600
     )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from endpoint_common.observability import logger
 from endpoint_provider import scaling_plan
 from endpoint_provider.desired import ScalingSpec
@@ -50,7 +48,11 @@ class ScalingGateway:
                 ScalableDimension=policy["ScalableDimension"],
                 PolicyName=policy["PolicyName"],
             )
-        self._deregister(resource)
+        self._autoscaling.deregister_scalable_target(
+            ServiceNamespace=scaling_plan.NAMESPACE,
+            ResourceId=resource,
+            ScalableDimension=scaling_plan.DIMENSION,
+        )
         self._cloudwatch.delete_alarms(
             AlarmNames=[scaling_plan.from_zero_alarm_name(endpoint_name, variant_name)]
         )
@@ -79,28 +81,18 @@ class ScalingGateway:
         logger.info("autoscaling applied", variant=spec.variant_name, endpoint=endpoint_name)
 
     def _remove_from_zero(self, endpoint_name: str, variant_name: str) -> None:
-        try:
-            self._autoscaling.delete_scaling_policy(
-                ServiceNamespace=scaling_plan.NAMESPACE,
-                ResourceId=scaling_plan.resource_id(endpoint_name, variant_name),
-                ScalableDimension=scaling_plan.DIMENSION,
-                PolicyName=scaling_plan.FROM_ZERO_POLICY,
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ObjectNotFoundException":
-                raise
+        resource = scaling_plan.resource_id(endpoint_name, variant_name)
+        policies = self._autoscaling.describe_scaling_policies(
+            ServiceNamespace=scaling_plan.NAMESPACE, ResourceId=resource
+        )["ScalingPolicies"]
+        if scaling_plan.FROM_ZERO_POLICY not in {policy["PolicyName"] for policy in policies}:
             return
+        self._autoscaling.delete_scaling_policy(
+            ServiceNamespace=scaling_plan.NAMESPACE,
+            ResourceId=resource,
+            ScalableDimension=scaling_plan.DIMENSION,
+            PolicyName=scaling_plan.FROM_ZERO_POLICY,
+        )
         self._cloudwatch.delete_alarms(
             AlarmNames=[scaling_plan.from_zero_alarm_name(endpoint_name, variant_name)]
         )
-
-    def _deregister(self, resource: str) -> None:
-        try:
-            self._autoscaling.deregister_scalable_target(
-                ServiceNamespace=scaling_plan.NAMESPACE,
-                ResourceId=resource,
-                ScalableDimension=scaling_plan.DIMENSION,
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ObjectNotFoundException":
-                raise
