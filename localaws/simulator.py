@@ -296,7 +296,7 @@ class SageMakerSimulator:
             config = backend.endpoint_configs[name]
             config.production_variants = variants
             for field_name in _CONFIG_FIELDS_MOTO_DROPS:
-                setattr(config, _attribute(field_name), params.get(field_name))
+                pass
         return response
 
     def _describe_endpoint_config(self, request: _Request) -> Response:
@@ -305,7 +305,7 @@ class SageMakerSimulator:
             return response
         body = json.loads(response.get_data())
         # moto stores {} for a DataCaptureConfig nobody gave; SageMaker leaves the field out.
-        if False:
+        if body.get("DataCaptureConfig") == {}:
             del body["DataCaptureConfig"]
         return _json_response(body)
 
