@@ -296,7 +296,7 @@ class SageMakerSimulator:
             config = backend.endpoint_configs[name]
             config.production_variants = variants
             for field_name in _CONFIG_FIELDS_MOTO_DROPS:
-                pass
+                setattr(config, _attribute(field_name), params.get(field_name))
         return response
 
     def _describe_endpoint_config(self, request: _Request) -> Response:

@@ -121,7 +121,7 @@ def _in_service_endpoint(
 
 
 def _in_service_on_clock(
-    sagemaker: BaseClient, clock: "_Clock", name: str, config_name: str, **variant: Any
+    sagemaker: BaseClient, clock: _Clock, name: str, config_name: str, **variant: Any
 ) -> None:
     _create_config_with_model(sagemaker, config_name, **variant)
     sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config_name)
@@ -766,11 +766,12 @@ def test_an_alarm_going_off_during_an_update_rolls_it_back(
 
     # Then the endpoint rolls back, refusing changes meanwhile, to InService on churn-v1
     assert sagemaker.describe_endpoint(EndpointName="churn")["EndpointStatus"] == "RollingBack"
+    with pytest.raises(ClientError) as update:
+        sagemaker.update_endpoint(EndpointName="churn", EndpointConfigName="churn-v2")
     with pytest.raises(ClientError) as delete:
         sagemaker.delete_endpoint(EndpointName="churn")
-    assert _error(delete)["Message"] == (
-        f'Cannot update in-progress endpoint "{_arn("endpoint", "churn")}".'
-    )
+    in_progress = f'Cannot update in-progress endpoint "{_arn("endpoint", "churn")}".'
+    assert (_error(update)["Message"], _error(delete)["Message"]) == (in_progress, in_progress)
     clock.advance(SimulatorSettings.update_seconds)
     endpoint = sagemaker.describe_endpoint(EndpointName="churn")
     assert (endpoint["EndpointStatus"], endpoint["EndpointConfigName"]) == ("InService", "churn-v1")
