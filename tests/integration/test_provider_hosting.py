@@ -418,3 +418,54 @@ def test_data_capture_and_shadow_variants_reach_the_config(cloudformation, sagem
     )
     assert config["DataCaptureConfig"]["InitialSamplingPercentage"] == 20
     assert config["ShadowProductionVariants"][0]["VariantName"] == "Shadow"
+
+
+def test_an_update_keeps_the_instance_count_the_autoscaler_chose(
+    cloudformation, sagemaker, properties, local_aws
+):
+    # Given an autoscaled endpoint that the autoscaler grew from 2 to 3 instances
+    props = autoscaled(properties)
+    created = cloudformation.create(LOGICAL_ID, props)
+    name = created.data["EndpointName"]
+    sagemaker.update_endpoint_weights_and_capacities(
+        EndpointName=name,
+        DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "DesiredInstanceCount": 3}],
+    )
+    while sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] != "InService":
+        pass
+
+    # When its model changes
+    v2 = autoscaled(properties)
+    v2["PrimaryContainer"]["ModelDataUrl"] = "s3://sagemaker-churn-models/churn/v2/model.tar.gz"
+    updated = cloudformation.update(LOGICAL_ID, created.physical_id, v2, props)
+
+    # Then the endpoint still runs 3 instances, not the config's initial 2
+    assert updated.status == "SUCCESS", updated.reason
+    variant = sagemaker.describe_endpoint(EndpointName=name)["ProductionVariants"][0]
+    assert variant["CurrentInstanceCount"] == 3
+
+
+def test_data_capture_changes_roll_out_through_a_new_config(cloudformation, sagemaker, properties):
+    # Given an endpoint capturing 20 % of its traffic
+    properties["DataCaptureConfig"] = {
+        "InitialSamplingPercentage": 20,
+        "DestinationS3Uri": "s3://sagemaker-churn-capture/",
+        "CaptureOptions": [{"CaptureMode": "Input"}],
+    }
+    created = cloudformation.create(LOGICAL_ID, properties)
+
+    # When the sampling rises to 50 %
+    more = copy.deepcopy(properties)
+    more["DataCaptureConfig"]["InitialSamplingPercentage"] = 50
+    updated = cloudformation.update(LOGICAL_ID, created.physical_id, more, properties)
+
+    # Then the same endpoint runs a new config with it, and delete leaves nothing
+    assert updated.status == "SUCCESS", updated.reason
+    assert updated.physical_id == created.physical_id
+    config = sagemaker.describe_endpoint_config(
+        EndpointConfigName=updated.data["EndpointConfigName"]
+    )
+    assert config["DataCaptureConfig"]["InitialSamplingPercentage"] == 50
+    deleted = cloudformation.delete(LOGICAL_ID, created.physical_id, more)
+    assert deleted.status == "SUCCESS"
+    assert sagemaker.list_endpoint_configs()["EndpointConfigs"] == []

@@ -489,3 +489,16 @@ def test_logs_carry_the_request_keys_and_never_the_response_url(
     assert not [line for line in lines if "cloudformation-responses" in json.dumps(line)]
     # And the Delete answered at once, without crhelper's two-minute sleep
     assert deleted.seconds < 5
+
+
+def test_throttled_sagemaker_calls_are_retried_not_reported(cloudformation, properties, local_aws):
+    # Given SageMaker throttling DescribeEndpoint to 2 calls a second
+    local_aws.simulator.settings.throttle = {"DescribeEndpoint": 2.0, "ListTags": 2.0}
+
+    # When an endpoint is created and deleted
+    created = cloudformation.create(LOGICAL_ID, properties)
+    deleted = cloudformation.delete(LOGICAL_ID, created.physical_id, properties)
+
+    # Then both succeed although SageMaker throttled some calls
+    assert (created.status, deleted.status) == ("SUCCESS", "SUCCESS"), created.reason
+    assert sum(local_aws.simulator.throttled.values()) > 0
