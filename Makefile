@@ -65,7 +65,7 @@ SAM            := $(SAM_VENV)/bin/sam
 PYTEST         := $(VENV)/bin/python -m pytest
 # What Lambda puts on sys.path (the layer, the function folder), plus the repository for the
 # local tooling; pyproject.toml gives pytest the same.
-LAMBDA_PATH    := layers/shared:functions/provider:.
+LAMBDA_PATH    := layers/shared:functions/provider:functions/invoker:.
 
 # Only the folders that exist.
 LINT_PATHS := $(wildcard functions layers localaws tests tools bench)

@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from pydantic import ValidationError
 
-from endpoint_common.aws import AwsClients
+from endpoint_common.aws import AwsClients, botocore_config
 from endpoint_common.observability import logger, tracer
 from endpoint_provider.cfn_resource import ContinuableResource
 from endpoint_provider.continuation import PROGRESS_KEY, LambdaContinuation
@@ -30,7 +30,8 @@ from endpoint_provider.settings import ProviderSettings
 helper = ContinuableResource(log_level="INFO", boto_level="WARNING", sleep_on_delete=0)
 # crhelper's own lines then carry the same JSON format and request keys as ours.
 copy_config_to_registered_loggers(source_logger=logger, include={"crhelper"})
-clients = AwsClients()
+# Control-plane calls answer within seconds; many retries ride out throttling during fan-out.
+clients = AwsClients(botocore_config(read_timeout=60, max_attempts=10))
 
 try:
     settings = ProviderSettings.from_environment()

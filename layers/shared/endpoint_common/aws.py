@@ -12,26 +12,30 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-# Adaptive retries absorb SageMaker's low control-plane rate limits when many stacks deploy
-# at once; the timeouts keep one stuck connection from eating a whole Lambda invocation.
-BOTOCORE_CONFIG = Config(
-    connect_timeout=5,
-    read_timeout=60,
-    retries={"mode": "adaptive", "max_attempts": 10},
-    tcp_keepalive=True,
-    max_pool_connections=10,
-)
+
+def botocore_config(read_timeout: float, max_attempts: int) -> Config:
+    """The one client configuration. Adaptive retries absorb SageMaker's rate limits (the
+    provider's control-plane calls when many stacks deploy at once, the invoker's throttled
+    invocations); the read timeout keeps one stuck connection inside the function's timeout;
+    keep-alive and a pool reuse connections across warm invocations."""
+    return Config(
+        connect_timeout=5,
+        read_timeout=read_timeout,
+        retries={"mode": "adaptive", "total_max_attempts": max_attempts},
+        tcp_keepalive=True,
+        max_pool_connections=10,
+    )
 
 
 class AwsClients:
     """Clients for one execution environment; `AWS_ENDPOINT_URL` redirects them to local AWS."""
 
-    def __init__(self, session: boto3.session.Session | None = None, **client_kwargs: Any):
+    def __init__(self, config: Config, session: boto3.session.Session | None = None):
+        self._config = config
         self._session = session or boto3.session.Session()
-        self._client_kwargs = client_kwargs
 
     def _client(self, service: str) -> Any:
-        return self._session.client(service, config=BOTOCORE_CONFIG, **self._client_kwargs)
+        return self._session.client(service, config=self._config)
 
     @cached_property
     def sagemaker(self) -> Any:

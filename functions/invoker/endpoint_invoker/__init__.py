@@ -1,0 +1,1 @@
+"""The invoker's logic: event shapes, SageMaker Runtime calls and error mapping."""

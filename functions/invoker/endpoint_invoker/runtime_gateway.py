@@ -1,0 +1,100 @@
+"""SageMaker Runtime and S3 calls: real-time, asynchronous, and fetching async results."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import urlparse
+
+from botocore.exceptions import ClientError
+
+from endpoint_invoker.invocation import ASYNC_OPTIONS, Answer, BadRequest, Invocation
+from endpoint_invoker.settings import InvokerSettings
+
+
+class RuntimeGateway:
+    def __init__(self, runtime: Any, s3: Any, settings: InvokerSettings):
+        self._runtime = runtime
+        self._s3 = s3
+        self._settings = settings
+
+    def invoke(self, invocation: Invocation) -> Answer:
+        response = self._runtime.invoke_endpoint(
+            EndpointName=self._settings.endpoint_name,
+            Body=invocation.body,
+            **_content_types(invocation),
+            **invocation.options,
+        )
+        headers = {"X-Amzn-Invoked-Production-Variant": response.get("InvokedProductionVariant")}
+        if response.get("CustomAttributes"):
+            headers["X-Amzn-SageMaker-Custom-Attributes"] = response["CustomAttributes"]
+        return Answer(
+            200,
+            response["Body"].read(),
+            response.get("ContentType") or "application/octet-stream",
+            {name: value for name, value in headers.items() if value},
+        )
+
+    def invoke_async(self, invocation: Invocation) -> Answer:
+        unsupported = sorted(set(invocation.options) - ASYNC_OPTIONS)
+        if unsupported:
+            raise BadRequest(f"{', '.join(unsupported)} not supported in async mode")
+        bucket = self._async_bucket()
+        key = f"{self._settings.async_input_prefix}{uuid.uuid4()}"
+        self._s3.put_object(Bucket=bucket, Key=key, Body=invocation.body)
+        response = self._runtime.invoke_endpoint_async(
+            EndpointName=self._settings.endpoint_name,
+            InputLocation=f"s3://{bucket}/{key}",
+            **_content_types(invocation),
+            **invocation.options,
+        )
+        return Answer.json(
+            202,
+            {
+                "InferenceId": response["InferenceId"],
+                "OutputLocation": response.get("OutputLocation"),
+                "FailureLocation": response.get("FailureLocation"),
+            },
+        )
+
+    def fetch_result(self, invocation: Invocation) -> Answer:
+        """200 with the result, 424 with the failure, or 202 while neither exists yet."""
+        output = self._read(invocation.output_location)
+        if output is not None:
+            return Answer(200, *output)
+        failure = self._read(invocation.failure_location) if invocation.failure_location else None
+        if failure is not None:
+            return Answer(424, *failure, error_kind="AsyncInferenceFailed")
+        return Answer.json(202, {"status": "pending", "OutputLocation": invocation.output_location})
+
+    def _read(self, location: str | None) -> tuple[bytes, str] | None:
+        bucket, key = self._result_object(location)
+        try:
+            response = self._s3.get_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in {"NoSuchKey", "404"}:
+                return None
+            raise
+        return response["Body"].read(), response.get("ContentType") or "application/octet-stream"
+
+    def _result_object(self, location: str | None) -> tuple[str, str]:
+        """Only results in this invoker's bucket, under its result prefixes, can be fetched."""
+        parsed = urlparse(location or "")
+        key = parsed.path.lstrip("/")
+        allowed = parsed.scheme == "s3" and parsed.netloc == self._async_bucket()
+        if not (allowed and key.startswith(self._settings.async_result_prefixes)):
+            raise BadRequest(
+                f"location must be s3://{self._settings.async_bucket}/ under "
+                f"{' or '.join(self._settings.async_result_prefixes)}, got {location!r}"
+            )
+        return parsed.netloc, key
+
+    def _async_bucket(self) -> str:
+        if not self._settings.async_bucket:
+            raise BadRequest("async mode is not configured: ASYNC_BUCKET is not set")
+        return self._settings.async_bucket
+
+
+def _content_types(invocation: Invocation) -> dict[str, str]:
+    types = {"ContentType": invocation.content_type, "Accept": invocation.accept}
+    return {name: value for name, value in types.items() if value}
