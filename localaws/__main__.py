@@ -15,6 +15,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         create_seconds=args.create_seconds,
         update_seconds=args.update_seconds,
         delete_seconds=args.delete_seconds,
+        async_seconds=args.async_seconds,
         time_scale=args.time_scale,
         policy_wait_scale=args.policy_wait_scale,
     )
@@ -37,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--create-seconds", type=float, default=defaults.create_seconds)
     parser.add_argument("--update-seconds", type=float, default=defaults.update_seconds)
     parser.add_argument("--delete-seconds", type=float, default=defaults.delete_seconds)
+    parser.add_argument(
+        "--async-seconds",
+        type=float,
+        default=defaults.async_seconds,
+        help="how long an InvokeEndpointAsync takes before its result is in S3",
+    )
     parser.add_argument(
         "--time-scale",
         type=float,

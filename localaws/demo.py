@@ -10,6 +10,9 @@ not end as CloudFormation would need it to.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import json
 import logging
 import os
 import sys
@@ -24,6 +27,7 @@ from localaws.cloudformation import (
     ACCOUNT_ID,
     REGION,
     CloudFormation,
+    LambdaContext,
     LocalLambda,
     Response,
     ResponseCollector,
@@ -35,6 +39,9 @@ from localaws.template import Stack, load_template
 
 CUSTOM_TYPE = "Custom::SageMakerEndpoint"
 PROVIDER_STACK = "sagemaker-endpoint-provider"
+# The provider stack's bucket for async payloads, as its export names it.
+PAYLOAD_BUCKET = f"{PROVIDER_STACK}-async-payloads"
+EVENTS = Path(__file__).resolve().parent.parent / "events"
 
 
 class StepFailed(Exception):
@@ -89,10 +96,17 @@ class NativeResources:
 class StackPlayer:
     """Turns template changes into the requests CloudFormation would send, in its order."""
 
-    def __init__(self, stack: Stack, cloudformation: CloudFormation, printer: EventPrinter):
+    def __init__(
+        self,
+        stack: Stack,
+        cloudformation: CloudFormation,
+        printer: EventPrinter,
+        invoker: InvokerDemo,
+    ):
         self.stack = stack
         self.cloudformation = cloudformation
         self.print = printer
+        self.invoker = invoker
         self.natives = NativeResources(stack)
         self.properties: dict[str, dict[str, Any]] = {}
 
@@ -122,6 +136,9 @@ class StackPlayer:
             self._record(logical_id, properties, response)
         self.print("-", "CREATE_COMPLETE", "stack")
         self.describe()
+        for logical_id in self.resources():
+            asynchronous = "AsyncInferenceConfig" in self.properties[logical_id]
+            self.invoker.call(self.stack.attributes[logical_id]["EndpointName"], asynchronous)
 
     def update(self, step: dict[str, Any]) -> None:
         previous = self.stack.parameters
@@ -224,6 +241,65 @@ class StackPlayer:
         self.print(logical_id, f"{action}_COMPLETE", f"{response.physical_id} ({timing})")
 
 
+class InvokerDemo:
+    """Calls each new endpoint through the invoker Lambda, as a Function URL caller would."""
+
+    def __init__(self, invoker: Any):
+        self.invoker = invoker
+
+    def call(self, endpoint_name: str, asynchronous: bool) -> None:
+        os.environ["SAGEMAKER_ENDPOINT_NAME"] = endpoint_name
+        self.invoker.invoker.cache_clear()
+        if asynchronous:
+            self._async()
+        else:
+            self._realtime()
+
+    def _realtime(self) -> None:
+        event = json.loads((EVENTS / "invoke-function-url.json").read_text())
+        answer = self._invoke(event)
+        self._show("invoke (Function URL)", answer)
+        if answer["statusCode"] != 200:
+            raise StepFailed(f"the invoker answered {answer['statusCode']}: {answer['body']}")
+        direct = self._invoke({"body": "0.3,12,1,0", "contentType": "text/csv"})
+        self._show("invoke (direct)", {**direct, "body": direct.get("body")})
+
+    def _async(self) -> None:
+        event = json.loads((EVENTS / "invoke-async-function-url.json").read_text())
+        accepted = self._invoke(event)
+        self._show("invoke async (Function URL)", accepted)
+        if accepted["statusCode"] != 202:
+            raise StepFailed(f"the invoker answered {accepted['statusCode']}: {accepted['body']}")
+        receipt = json.loads(accepted["body"])
+        fetch = json.loads((EVENTS / "invoke-function-url.json").read_text())
+        fetch["requestContext"]["http"]["method"] = "GET"
+        fetch["queryStringParameters"] = {
+            "location": receipt["OutputLocation"],
+            "failureLocation": receipt["FailureLocation"],
+        }
+        result = self._invoke(fetch)
+        for _ in range(100):
+            if result["statusCode"] != 202:
+                break
+            time.sleep(0.1)
+            result = self._invoke(fetch)
+        self._show("fetch result (GET ?location=...)", result)
+        if result["statusCode"] != 200:
+            raise StepFailed(f"the async result did not arrive: {result}")
+
+    def _invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        context = LambdaContext("invoker", f"{PROVIDER_STACK}-InvokerFunction", 60)
+        # The invoker writes its metrics to stdout (CloudWatch's EMF); here they would
+        # drown the stack events.
+        with contextlib.redirect_stdout(io.StringIO()):
+            return self.invoker.handler(event, context)
+
+    def _show(self, what: str, answer: dict[str, Any]) -> None:
+        body = answer.get("body")
+        text = body if isinstance(body, str) else json.dumps(body)
+        print(f"{'':9}{what} -> {answer['statusCode']} {text[:100]}")
+
+
 def endpoint_summary(endpoint_name: str) -> str:
     endpoint = boto3.client("sagemaker").describe_endpoint(EndpointName=endpoint_name)
     targets = boto3.client("application-autoscaling").describe_scalable_targets(
@@ -254,6 +330,7 @@ def prepare_account() -> None:
         '"Principal":{"Service":"sagemaker.amazonaws.com"},"Action":"sts:AssumeRole"}]}',
     )
     s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=PAYLOAD_BUCKET)
     s3.create_bucket(Bucket="sagemaker-demo-models")
     for version in ("v1", "v2", "v3"):
         s3.put_object(
@@ -293,6 +370,7 @@ def play(template_path: Path, args: argparse.Namespace) -> None:
                 log_level="CRITICAL",
             )
         )
+
         prepare_account()
         provider = load_function("provider")
         lambda_ = LocalLambda(
@@ -304,10 +382,16 @@ def play(template_path: Path, args: argparse.Namespace) -> None:
             name=args.stack_name,
             region=REGION,
             account=ACCOUNT_ID,
-            exports={f"{PROVIDER_STACK}-ServiceToken": lambda_.function_arn},
+            exports={
+                f"{PROVIDER_STACK}-ServiceToken": lambda_.function_arn,
+                f"{PROVIDER_STACK}-AsyncPayloadBucketName": PAYLOAD_BUCKET,
+            },
         )
         printer = EventPrinter(args.stack_name, time.monotonic())
-        player = StackPlayer(stack, CloudFormation(lambda_, collector, args.stack_name), printer)
+        os.environ["ASYNC_BUCKET"] = PAYLOAD_BUCKET
+        invoker = InvokerDemo(load_function("invoker"))
+        cloudformation = CloudFormation(lambda_, collector, args.stack_name)
+        player = StackPlayer(stack, cloudformation, printer, invoker)
         player.create()
         for step in stack.template.get("Metadata", {}).get("LocalDemo", {}).get("Steps", []):
             player.update(step)

@@ -7,6 +7,19 @@ documented status timeline by editing the endpoint moto stores, so that moto's o
 DescribeEndpoint and ListEndpoints keep answering with the simulated state. It reads moto's
 Application Auto Scaling and CloudWatch backends in the same process, as SageMaker consults those
 services: scalable targets pin a variant's instance type, and alarms roll updates back.
+
+It also answers SageMaker Runtime's InvokeEndpoint and InvokeEndpointAsync for the endpoints it
+knows, which moto would answer for any name with canned text. Every model is an echo model: the
+response body is the request body, byte for byte, in the request's Accept type (else its
+ContentType). An asynchronous invocation writes that echo of its S3 input to
+`<S3OutputPath>/<InferenceId>.out` in moto's S3 once `async_seconds` have passed. Tests make the
+model or the service fail through the request's CustomAttributes; SageMaker forwards those to the
+container verbatim, so they are the one channel a real caller has to its model. Anywhere in them:
+
+- `simulate-model-error`: the container answers 500. InvokeEndpoint fails with ModelError (HTTP
+  424); an asynchronous invocation writes `<S3FailurePath>/<InferenceId>.error` instead.
+- `simulate-model-not-ready`: InvokeEndpoint fails with ModelNotReadyException (HTTP 429).
+- `simulate-service-unavailable`: either call fails with ServiceUnavailable (HTTP 503).
 """
 
 import io
@@ -25,6 +38,9 @@ from functools import partial
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+from botocore.loaders import create_loader
+from botocore.model import ServiceModel
+
 # Imported here, not on first use: the import takes about a second, which would otherwise land
 # inside the first UpdateEndpoint and outlast a short simulated update.
 from moto.applicationautoscaling.models import applicationautoscaling_backends
@@ -32,10 +48,14 @@ from moto.backends import get_backend
 from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
 from moto.core.utils import utcnow
 from moto.iam.models import get_account_id_from
+from moto.s3.exceptions import MissingBucket
+from moto.s3.models import S3Backend, s3_backends
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, Model, SageMakerModelBackend
 from moto.sagemaker.utils import arn_formatter
+from moto.utilities.utils import get_partition
+from werkzeug.datastructures import Headers
 from werkzeug.test import run_wsgi_app
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 TARGET_PREFIX = "SageMaker."
@@ -80,7 +100,36 @@ _VARIANT_PROPERTY_FIELDS = {
 }
 _RETAINABLE_PROPERTIES = frozenset({*_VARIANT_PROPERTY_FIELDS, "DataCaptureConfig"})
 _DEFAULT_REGION = "us-east-1"
-_CREDENTIAL = re.compile(r"Credential=(?P<access_key>[^/,\s]+)/[^/]+/(?P<region>[^/]+)/")
+_CREDENTIAL = re.compile(
+    r"Credential=(?P<access_key>[^/,\s]+)/[^/]+/(?P<region>[^/]+)/(?P<service>[^/]+)/"
+)
+_RUNTIME_MODEL = ServiceModel(
+    create_loader().load_service_model("sagemaker-runtime", "service-2"), "sagemaker-runtime"
+)
+# SageMaker Runtime's REST calls carry no X-Amz-Target; botocore signs them for "sagemaker".
+_RUNTIME_PATH = re.compile(r"/endpoints/(?P<name>[^/]+)/(?P<action>invocations|async-invocations)")
+_RUNTIME_OPERATIONS = {"invocations": "InvokeEndpoint", "async-invocations": "InvokeEndpointAsync"}
+# The limit botocore's model gives InvokeEndpoint's body: 6 MB.
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+# Statuses in which an endpoint serves traffic: updates swap fleets behind a live endpoint.
+SERVING_STATUSES = frozenset({"InService", "Updating", "SystemUpdating", "RollingBack"})
+OUTPUT_LOCATION = "X-Amzn-SageMaker-OutputLocation"
+FAILURE_LOCATION = "X-Amzn-SageMaker-FailureLocation"
+# Response header -> (the OutputConfig field it points into, the suffix of the object's name)
+_ASYNC_LOCATIONS = {
+    OUTPUT_LOCATION: ("S3OutputPath", ".out"),
+    FAILURE_LOCATION: ("S3FailurePath", ".error"),
+}
+_S3_URI = re.compile(r"s3://(?P<bucket>[^/]+)/(?P<key>.+)")
+MODEL_ERROR_SWITCH = "simulate-model-error"
+MODEL_NOT_READY_SWITCH = "simulate-model-not-ready"
+SERVICE_UNAVAILABLE_SWITCH = "simulate-service-unavailable"
+SIMULATED_MODEL_ERROR = "Simulated model error"
+MODEL_ERROR = (
+    'Received server error (500) from primary with message "{original}". See'
+    " https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#logEventViewer:"
+    "group=/aws/sagemaker/Endpoints/{name} in account {account} for more information."
+)
 
 
 @dataclass
@@ -90,6 +139,8 @@ class SimulatorSettings:
     create_seconds: float = 2.0
     update_seconds: float = 2.0
     delete_seconds: float = 1.0
+    # How long an asynchronous invocation takes before its result is in S3.
+    async_seconds: float = 0.5
     # Multiplies every simulated duration, policy waits included.
     time_scale: float = 1.0
     # Multiplies a deployment policy's WaitIntervalInSeconds and TerminationWaitInSeconds; at 0
@@ -102,7 +153,9 @@ class SimulatorSettings:
 
 @dataclass(frozen=True)
 class Call:
-    """One SageMaker request that got past throttling; `at` is a reading of the settings' clock."""
+    """One SageMaker or SageMaker Runtime request that got past throttling; `at` is a reading of
+    the settings' clock. Invocations log their headers by botocore's member names, and the
+    length of the body as BodyLength."""
 
     operation: str
     params: dict[str, Any]
@@ -110,7 +163,7 @@ class Call:
 
 
 class _ClientError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str | None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -119,8 +172,37 @@ class _ClientError(Exception):
         return _json_response({"__type": self.code, "message": self.message}, status=400)
 
 
+class _InvocationError(_ClientError):
+    """An error as SageMaker Runtime's REST protocol sends it: the code in a header, the status
+    the code's shape gives, and the shape's extra fields in the body."""
+
+    def __init__(self, code: str, message: str | None, status: int, **fields: Any) -> None:
+        super().__init__(code, message)
+        self.status = status
+        self.fields = fields
+
+    def response(self) -> Response:
+        return Response(
+            json.dumps({"message": self.message, **self.fields}),
+            status=self.status,
+            content_type="application/json",
+            headers={"x-amzn-RequestId": str(uuid.uuid4()), "x-amzn-ErrorType": self.code},
+        )
+
+
 def _validation(message: str) -> _ClientError:
     return _ClientError("ValidationException", message)
+
+
+def _runtime_validation(message: str) -> _InvocationError:
+    return _InvocationError("ValidationError", message, 400)
+
+
+def _throttling(operation: str) -> _ClientError:
+    if operation in _RUNTIME_OPERATIONS.values():
+        # SageMaker Runtime sends no message with it: botocore reports None.
+        return _InvocationError("ThrottlingException", None, 400)
+    return _ClientError("ThrottlingException", "Rate exceeded")
 
 
 @dataclass
@@ -132,6 +214,22 @@ class _Transition:
     due: float
     complete: Callable[[], object]
     firing_alarms: Callable[[], list[str]] = list
+
+
+@dataclass(frozen=True)
+class _AsyncResult:
+    """An object an asynchronous invocation writes to S3 once the clock reaches `due`."""
+
+    due: float
+    s3: S3Backend
+    bucket: str
+    key: str
+    body: bytes
+    content_type: str
+
+    def write(self) -> None:
+        written = self.s3.put_object(self.bucket, self.key, self.body)
+        written.set_metadata({"Content-Type": self.content_type})
 
 
 @dataclass
@@ -154,14 +252,16 @@ class _Request:
     params: dict[str, Any]
     backend: SageMakerModelBackend
     now: float
+    body: bytes = b""
 
 
 class SageMakerSimulator:
     """WSGI middleware that gives moto's SageMaker the behaviour of the real service.
 
-    Requests without an `X-Amz-Target: SageMaker.*` header go to moto untouched. Time moves
-    lazily: pending status changes complete when the next SageMaker request arrives, so no
-    background thread is needed. A POST to moto's `/moto-api/reset` also resets the simulator.
+    Requests other than SageMaker's and SageMaker Runtime's go to moto untouched. Time moves
+    lazily: pending status changes complete when the next SageMaker request arrives, and
+    asynchronous invocations when any request arrives, so no background thread is needed. A POST
+    to moto's `/moto-api/reset` also resets the simulator.
     """
 
     def __init__(self, app: WSGIApplication, settings: SimulatorSettings | None = None) -> None:
@@ -173,6 +273,7 @@ class SageMakerSimulator:
         self._lock = threading.Lock()
         self._transitions: dict[str, _Transition] = {}
         self._buckets: dict[str, _TokenBucket] = {}
+        self._async_results: list[_AsyncResult] = []
         self._handlers: dict[str, Callable[[_Request], Response]] = {
             "CreateModel": self._create_model,
             "CreateEndpointConfig": self._create_endpoint_config,
@@ -184,12 +285,20 @@ class SageMakerSimulator:
             "DeleteEndpoint": self._delete_endpoint,
             "DeleteEndpointConfig": self._delete_endpoint_config,
             "DeleteModel": self._delete_model,
+            "InvokeEndpoint": self._invoke_endpoint,
+            "InvokeEndpointAsync": self._invoke_endpoint_async,
         }
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        # Before moto sees the request, which may be the S3 read of an asynchronous result.
+        self._write_due_async_results()
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.startswith(TARGET_PREFIX):
-            response = self._handle(environ, target.removeprefix(TARGET_PREFIX))
+            operation = target.removeprefix(TARGET_PREFIX)
+            response = self._handle(environ, operation, _read_json_body(environ))
+            return response(environ, start_response)
+        if invocation := _runtime_invocation(environ):
+            response = self._handle(environ, *invocation)
             return response(environ, start_response)
         if _is_moto_reset(environ):
             self.reset()
@@ -205,26 +314,29 @@ class SageMakerSimulator:
             return [call for call in self.calls if call.operation == operation]
 
     def reset(self) -> None:
-        """Forget pending status changes, throttling buckets, calls, misuse and throttle counts."""
+        """Forget pending status changes and asynchronous results, throttling buckets, calls,
+        misuse and throttle counts."""
         with self._lock:
             self._transitions.clear()
+            self._async_results.clear()
             self._buckets.clear()
             self.calls.clear()
             self.misuse.clear()
             self.throttled.clear()
 
-    def _handle(self, environ: WSGIEnvironment, operation: str) -> Response:
-        params = _read_json_body(environ)
+    def _handle(
+        self, environ: WSGIEnvironment, operation: str, params: dict[str, Any], body: bytes = b""
+    ) -> Response:
         with self._lock:
             now = self.settings.clock()
             if not self._admit(operation, now):
                 self.throttled[operation] += 1
-                return _ClientError("ThrottlingException", "Rate exceeded").response()
+                return _throttling(operation).response()
             self.calls.append(Call(operation, params, now))
             self._advance(now)
             handler = self._handlers.get(operation, self._forward)
             try:
-                return handler(_Request(environ, params, _backend_for(environ), now))
+                return handler(_Request(environ, params, _backend_for(environ), now, body))
             except _ClientError as error:
                 return error.response()
 
@@ -245,6 +357,20 @@ class SageMakerSimulator:
                 transition.complete()
             elif alarms := transition.firing_alarms():
                 self._roll_back(transition.endpoint, alarms, now)
+
+    def _write_due_async_results(self) -> None:
+        with self._lock:
+            now = self.settings.clock()
+            due = [result for result in self._async_results if result.due <= now]
+            self._async_results = [result for result in self._async_results if result.due > now]
+            for result in due:
+                try:
+                    result.write()
+                except MissingBucket:
+                    # SageMaker cannot deliver the result either; the caller only sees it missing.
+                    self.misuse.append(
+                        f"InvokeEndpointAsync result for missing bucket {result.bucket}"
+                    )
 
     def _begin(
         self,
@@ -392,6 +518,39 @@ class SageMakerSimulator:
                     f' through endpoint configuration "{config_name}"'
                 )
         return self._forward(request)
+
+    def _invoke_endpoint(self, request: _Request) -> Response:
+        params, backend = request.params, request.backend
+        if len(request.body) > MAX_PAYLOAD_BYTES:
+            return _payload_too_large()
+        endpoint = _serving_endpoint(backend, params["EndpointName"])
+        variant = _invoked_variant(endpoint, params.get("TargetVariant"))
+        _check_model_answers(backend, endpoint.endpoint_name, params.get("CustomAttributes", ""))
+        headers = {"x-Amzn-Invoked-Production-Variant": variant}
+        if "CustomAttributes" in params:
+            headers["X-Amzn-SageMaker-Custom-Attributes"] = params["CustomAttributes"]
+        return Response(request.body, content_type=_response_content_type(params), headers=headers)
+
+    def _invoke_endpoint_async(self, request: _Request) -> Response:
+        params, backend = request.params, request.backend
+        endpoint = _serving_endpoint(backend, params["EndpointName"])
+        output = _async_output_config(endpoint)
+        _check_service_available(params.get("CustomAttributes", ""))
+        s3 = s3_backends[backend.account_id][get_partition(backend.region_name)]
+        payload = _async_input(s3, params.get("InputLocation"))
+        inference_id = params.get("InferenceId") or str(uuid.uuid4())
+        locations = _async_locations(output, inference_id)
+        if result := _async_result(params, payload, locations):
+            location, body, content_type = result
+            due = request.now + self._seconds(self.settings.async_seconds)
+            written = _AsyncResult(due, s3, *_s3_location(location), body, content_type)
+            self._async_results.append(written)
+        return Response(
+            json.dumps({"InferenceId": inference_id}),
+            status=202,
+            content_type="application/json",
+            headers=locations,
+        )
 
     def _failure_reason(
         self, backend: SageMakerModelBackend, config: FakeEndpointConfig
@@ -666,6 +825,158 @@ def _backend_for(environ: WSGIEnvironment) -> SageMakerModelBackend:
         or get_account_id_from(access_key)
     )
     return get_backend("sagemaker")[account_id][region]
+
+
+def _runtime_invocation(environ: WSGIEnvironment) -> tuple[str, dict[str, Any], bytes] | None:
+    """(operation, parameters, body) of a SageMaker Runtime call; None for other requests."""
+    path = _RUNTIME_PATH.fullmatch(environ.get("PATH_INFO", ""))
+    credential = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    signed_for_sagemaker = credential is not None and credential["service"] == "sagemaker"
+    if environ.get("REQUEST_METHOD") != "POST" or path is None or not signed_for_sagemaker:
+        return None
+    operation = _RUNTIME_OPERATIONS[path["action"]]
+    request = Request(environ)
+    # Bytes as sent: a model's payload is often no text at all.
+    body = request.get_data()
+    params = {
+        "EndpointName": path["name"],
+        **_header_params(operation, request.headers),
+        "BodyLength": len(body),
+    }
+    return operation, params, body
+
+
+def _header_params(operation: str, headers: Headers) -> dict[str, Any]:
+    """The operation's input members that came as headers, by botocore's name for them."""
+    params: dict[str, Any] = {}
+    members = _RUNTIME_MODEL.operation_model(operation).input_shape.members
+    for name, member in members.items():
+        header = member.serialization.get("name")
+        if member.serialization.get("location") == "header" and header in headers:
+            value = headers[header]
+            params[name] = int(value) if member.type_name == "integer" else value
+    return params
+
+
+def _serving_endpoint(backend: SageMakerModelBackend, name: str) -> FakeEndpoint:
+    endpoint = backend.endpoints.get(name)
+    if endpoint is None:
+        raise _runtime_validation(f"Endpoint {name} of account {backend.account_id} not found.")
+    if endpoint.endpoint_status not in SERVING_STATUSES:
+        raise _runtime_validation(f"Endpoint {name} is not in service.")
+    return endpoint
+
+
+def _invoked_variant(endpoint: FakeEndpoint, target: str | None) -> str:
+    summaries = endpoint.production_variants
+    if target is None:
+        # SageMaker splits traffic at random by weight; the heaviest variant, first among equals,
+        # keeps answers deterministic.
+        return max(summaries, key=lambda summary: summary.get("CurrentWeight", 1.0))["VariantName"]
+    if target not in [summary["VariantName"] for summary in summaries]:
+        raise _runtime_validation(
+            f"Variant {target} not found for endpoint {endpoint.endpoint_name}."
+        )
+    return target
+
+
+def _check_service_available(custom_attributes: str) -> None:
+    if SERVICE_UNAVAILABLE_SWITCH in custom_attributes:
+        raise _InvocationError("ServiceUnavailable", "Service Unavailable", 503)
+
+
+def _check_model_answers(backend: SageMakerModelBackend, name: str, custom_attributes: str) -> None:
+    _check_service_available(custom_attributes)
+    if MODEL_NOT_READY_SWITCH in custom_attributes:
+        raise _InvocationError(
+            "ModelNotReadyException",
+            f"Model for endpoint {name} is not ready yet. Wait and try your request again.",
+            429,
+        )
+    if MODEL_ERROR_SWITCH in custom_attributes:
+        raise _model_error(backend, name)
+
+
+def _model_error(backend: SageMakerModelBackend, name: str) -> _InvocationError:
+    region, account = backend.region_name, backend.account_id
+    message = MODEL_ERROR.format(
+        original=SIMULATED_MODEL_ERROR, region=region, name=name, account=account
+    )
+    return _InvocationError(
+        "ModelError",
+        message,
+        424,
+        OriginalStatusCode=500,
+        OriginalMessage=SIMULATED_MODEL_ERROR,
+        LogStreamArn=f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/Endpoints/{name}",
+    )
+
+
+def _payload_too_large() -> Response:
+    # SageMaker's HTTP front end refuses it before the service proper sees it: no error code,
+    # no JSON, so botocore reports the status as the code.
+    return Response(
+        f"HTTP content length exceeded {MAX_PAYLOAD_BYTES} bytes.",
+        status=413,
+        content_type="text/plain",
+    )
+
+
+def _response_content_type(params: dict[str, Any]) -> str:
+    return params.get("Accept") or params.get("ContentType") or "application/octet-stream"
+
+
+def _async_output_config(endpoint: FakeEndpoint) -> dict[str, str]:
+    config = endpoint.async_inference_config
+    if not config:
+        raise _runtime_validation(
+            f"Endpoint {endpoint.endpoint_name} is not an asynchronous inference endpoint."
+        )
+    return config["OutputConfig"]
+
+
+def _async_input(s3: S3Backend, location: str | None) -> bytes:
+    if location is None:
+        raise _runtime_validation("InputLocation is required: the simulator takes no inline Body.")
+    try:
+        key = s3.get_object(*_s3_location(location))
+    except MissingBucket:
+        key = None
+    if key is None:
+        raise _runtime_validation(f"Could not read the input location {location}.")
+    return key.value
+
+
+def _async_locations(output: dict[str, str], inference_id: str) -> dict[str, str]:
+    """InvokeEndpointAsync's location headers, for the paths the output configuration has."""
+    return {
+        header: _s3_join(output[path], f"{inference_id}{suffix}")
+        for header, (path, suffix) in _ASYNC_LOCATIONS.items()
+        if path in output
+    }
+
+
+def _async_result(
+    params: dict[str, Any], payload: bytes, locations: dict[str, str]
+) -> tuple[str, bytes, str] | None:
+    """(location, body, content type) of what the invocation leaves in S3, if anything."""
+    if MODEL_ERROR_SWITCH in params.get("CustomAttributes", ""):
+        location = locations.get(FAILURE_LOCATION)
+        return (location, SIMULATED_MODEL_ERROR.encode(), "text/plain") if location else None
+    location = locations.get(OUTPUT_LOCATION)
+    return (location, payload, _response_content_type(params)) if location else None
+
+
+def _s3_location(uri: str) -> tuple[str, str]:
+    match = _S3_URI.fullmatch(uri)
+    if match is None:
+        # SageMaker also takes https:// URIs of S3 objects; the simulator knows only this form.
+        raise _runtime_validation(f"The simulator reaches S3 only through s3:// URIs, not {uri}.")
+    return match["bucket"], match["key"]
+
+
+def _s3_join(path: str, name: str) -> str:
+    return f"{path.rstrip('/')}/{name}"
 
 
 def _read_json_body(environ: WSGIEnvironment) -> dict[str, Any]:

@@ -43,6 +43,8 @@ def test_the_demo_plays_every_example_to_the_end(example):
     assert "CREATE_COMPLETE" in result.stdout
     assert "DELETE_COMPLETE" in result.stdout
     assert "nothing left in SageMaker" in result.stdout
+    # And the new endpoint answered through the invoker
+    assert "invoke" in result.stdout and " -> 200 " in result.stdout
 
 
 def test_the_demo_continues_long_waits_in_fresh_invocations():

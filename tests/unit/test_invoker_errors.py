@@ -62,3 +62,9 @@ def test_other_validation_errors_are_the_callers():
 def test_a_missing_or_malformed_endpoint_name_is_named(environment, message):
     with pytest.raises(MisconfiguredInvoker, match=message):
         InvokerSettings.from_environment(environment)
+
+
+def test_an_endpoint_not_in_service_is_worth_retrying():
+    error = client_error("ValidationError", "Endpoint churn is not in service.")
+    answer = errors.for_client_error(error, "churn")
+    assert (answer.status, answer.headers["Retry-After"]) == (503, "30")

@@ -31,13 +31,21 @@ def for_client_error(error: ClientError, endpoint_name: str) -> Answer:
         return _model_error(error, message)
     if code in RETRY_LATER:
         return Answer.error(503, code, message, retry_after=RETRY_LATER[code])
-    if code == "ValidationError" and "not found" in message.lower():
+    if code == "ValidationError" and "not in service" in message.lower():
+        # Creating, or failed: the endpoint may serve later; the caller should retry.
+        return Answer.error(503, "EndpointNotInService", message, retry_after=30)
+    if (
+        code == "ValidationError"
+        and f"endpoint {endpoint_name.lower()} of account" in message.lower()
+    ):
         return configuration_error(
             f"endpoint {endpoint_name} does not exist in this account and region: "
             "check SAGEMAKER_ENDPOINT_NAME"
         )
     if code in {"ValidationError", "ValidationException"}:
         return Answer.error(400, "ValidationError", message)
+    if code == "413":
+        return Answer.error(413, "PayloadTooLarge", message)
     return Answer.error(502, code, message)
 
 
