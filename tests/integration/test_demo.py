@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,12 @@ HANDING_OFF += ["--poll-interval", "0.1", "--lambda-timeout", "2.5", "--handoff-
 def play(example, timings):
     environment = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(["layers/shared", "functions/provider", "."]),
+        # What Lambda sees, as pyproject.toml tells pytest.
+        "PYTHONPATH": os.pathsep.join(
+            tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"][
+                "pythonpath"
+            ]
+        ),
     }
     return subprocess.run(
         [sys.executable, "-m", "localaws.demo", str(example), *timings],
