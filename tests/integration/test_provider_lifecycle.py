@@ -47,6 +47,23 @@ def inventory(sagemaker):
     }
 
 
+def hand_made_endpoint(sagemaker, name):
+    """An endpoint created outside any stack: no ownership tags. Returns its ARN."""
+    sagemaker.create_model(
+        ModelName="hand-made",
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+        PrimaryContainer={"Image": "img"},
+    )
+    variant = {"VariantName": "AllTraffic", "ModelName": "hand-made"}
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="hand-made",
+        ProductionVariants=[{**variant, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}],
+    )
+    return sagemaker.create_endpoint(EndpointName=name, EndpointConfigName="hand-made")[
+        "EndpointArn"
+    ]
+
+
 def assert_valid_response(response, event_request_id=None):
     assert response.size < 4096
     assert response.physical_id
@@ -308,25 +325,7 @@ def test_delete_of_a_missing_endpoint_succeeds(cloudformation, properties):
 
 def test_delete_leaves_a_foreign_endpoint_alone(cloudformation, sagemaker, properties, local_aws):
     # Given an endpoint someone created by hand, without this stack's ownership tags
-    sagemaker.create_model(
-        ModelName="hand-made",
-        ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
-        PrimaryContainer={"Image": "img"},
-    )
-    sagemaker.create_endpoint_config(
-        EndpointConfigName="hand-made",
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": "hand-made",
-                "InstanceType": "ml.m5.large",
-                "InitialInstanceCount": 1,
-            }
-        ],
-    )
-    arn = sagemaker.create_endpoint(EndpointName="hand-made", EndpointConfigName="hand-made")[
-        "EndpointArn"
-    ]
+    arn = hand_made_endpoint(sagemaker, "hand-made")
 
     # When a Delete names it
     response = cloudformation.delete(LOGICAL_ID, arn, properties)
@@ -341,23 +340,7 @@ def test_create_refuses_to_adopt_a_foreign_endpoint_of_the_same_name(
     cloudformation, sagemaker, properties
 ):
     # Given a hand-made endpoint with the name the resource asks for
-    sagemaker.create_model(
-        ModelName="hand-made",
-        ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
-        PrimaryContainer={"Image": "img"},
-    )
-    sagemaker.create_endpoint_config(
-        EndpointConfigName="hand-made",
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": "hand-made",
-                "InstanceType": "ml.m5.large",
-                "InitialInstanceCount": 1,
-            }
-        ],
-    )
-    sagemaker.create_endpoint(EndpointName="churn", EndpointConfigName="hand-made")
+    hand_made_endpoint(sagemaker, "churn")
     named = copy.deepcopy(properties)
     named["EndpointName"] = "churn"
 

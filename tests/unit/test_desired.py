@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from endpoint_provider.desired import desired_state
-from endpoint_provider.properties import parse_properties
-
-STACK_ID = (
-    "arn:aws:cloudformation:us-east-1:123456789012:stack/s/11111111-2222-3333-4444-555555555555"
-)
-ROLE = "arn:aws:iam::123456789012:role/provider-default"
+from tests.unit.stack_resource import DEFAULT_ROLE, STACK_ID
 
 
-def state(raw):
-    return desired_state(
-        parse_properties(raw), stack_id=STACK_ID, logical_id="Endpoint", default_role_arn=ROLE
-    )
-
-
-def test_requests_use_sagemaker_shapes_and_typed_values(endpoint_properties):
+def test_requests_use_sagemaker_shapes_and_typed_values(endpoint_properties, state):
     # When the desired state is built
     desired = state(endpoint_properties)
 
     # Then the model uses the provider's role and a typed container
     model = desired.models[0].request
-    assert model["ExecutionRoleArn"] == ROLE
+    assert model["ExecutionRoleArn"] == DEFAULT_ROLE
     assert model["PrimaryContainer"]["ModelDataUrl"].endswith("v1/model.tar.gz")
     assert model["EnableNetworkIsolation"] is False
     # And the config's variant points at that model with numbers, not strings
@@ -33,7 +21,7 @@ def test_requests_use_sagemaker_shapes_and_typed_values(endpoint_properties):
     assert "VolumeSizeInGB" not in variant
 
 
-def test_several_containers_make_an_inference_pipeline(endpoint_properties):
+def test_several_containers_make_an_inference_pipeline(endpoint_properties, state):
     # Given two containers
     endpoint_properties["Containers"] = [
         {"Image": "preprocess", "ContainerHostname": "pre"},
@@ -51,14 +39,14 @@ def test_several_containers_make_an_inference_pipeline(endpoint_properties):
     assert "PrimaryContainer" not in model
 
 
-def test_tags_carry_the_owner_and_the_user_tags(endpoint_properties):
+def test_tags_carry_the_owner_and_the_user_tags(endpoint_properties, state):
     desired = state(endpoint_properties)
     assert desired.tags["team"] == "churn"
     assert desired.tags["sagemaker-endpoint-provider:logical-id"] == "Endpoint"
     assert desired.tags["sagemaker-endpoint-provider:stack-id"] == STACK_ID
 
 
-def test_attributes_name_every_resource(endpoint_properties):
+def test_attributes_name_every_resource(endpoint_properties, state):
     desired = state(endpoint_properties)
     data = desired.attributes("arn:aws:sagemaker:us-east-1:123456789012:endpoint/x")
     assert data["EndpointName"] == desired.endpoint_name
@@ -66,7 +54,7 @@ def test_attributes_name_every_resource(endpoint_properties):
     assert data["ModelName"] == data["ModelNames"] == desired.models[0].name
 
 
-def test_explicit_endpoint_name_wins(endpoint_properties):
+def test_explicit_endpoint_name_wins(endpoint_properties, state):
     endpoint_properties["EndpointName"] = "churn-v1"
     desired = state(endpoint_properties)
     assert desired.endpoint_name == "churn-v1"

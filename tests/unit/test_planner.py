@@ -4,32 +4,25 @@ from __future__ import annotations
 
 import copy
 
-from endpoint_provider.desired import desired_state
+import pytest
+
 from endpoint_provider.planner import plan_update
-from endpoint_provider.properties import parse_properties
-
-STACK_ID = (
-    "arn:aws:cloudformation:us-east-1:123456789012:stack/s/11111111-2222-3333-4444-555555555555"
-)
-ROLE = "arn:aws:iam::123456789012:role/provider-default"
 
 
-def state(raw):
-    return desired_state(
-        parse_properties(raw), stack_id=STACK_ID, logical_id="Endpoint", default_role_arn=ROLE
-    )
+@pytest.fixture
+def plan(state):
+    def planned(old_raw, new_raw):
+        old, new = state(old_raw), state(new_raw)
+        return plan_update(old, new, old.endpoint_name)
+
+    return planned
 
 
-def plan(old_raw, new_raw):
-    old, new = state(old_raw), state(new_raw)
-    return plan_update(old, new, old.endpoint_name)
-
-
-def test_identical_properties_change_nothing(endpoint_properties):
+def test_identical_properties_change_nothing(endpoint_properties, plan):
     assert plan(endpoint_properties, copy.deepcopy(endpoint_properties)).changes_nothing
 
 
-def test_a_new_endpoint_name_replaces(endpoint_properties):
+def test_a_new_endpoint_name_replaces(endpoint_properties, plan):
     # Given a rename
     new = copy.deepcopy(endpoint_properties)
     new["EndpointName"] = "churn-v2"
@@ -41,7 +34,7 @@ def test_a_new_endpoint_name_replaces(endpoint_properties):
     assert result.replace and not result.new_config
 
 
-def test_renaming_only_the_case_is_not_a_replacement(endpoint_properties):
+def test_renaming_only_the_case_is_not_a_replacement(endpoint_properties, plan):
     # Given a name whose ARN form (lower case) does not change
     old = copy.deepcopy(endpoint_properties)
     old["EndpointName"] = "Churn"
@@ -52,7 +45,7 @@ def test_renaming_only_the_case_is_not_a_replacement(endpoint_properties):
     assert not plan(old, new).replace
 
 
-def test_a_model_change_updates_in_place_through_a_new_config(endpoint_properties):
+def test_a_model_change_updates_in_place_through_a_new_config(endpoint_properties, plan):
     # Given new model data
     new = copy.deepcopy(endpoint_properties)
     new["PrimaryContainer"]["ModelDataUrl"] = "s3://sagemaker-churn-models/churn/v2/model.tar.gz"
@@ -64,13 +57,13 @@ def test_a_model_change_updates_in_place_through_a_new_config(endpoint_propertie
     assert result.new_config and not result.replace
 
 
-def test_a_variant_change_updates_in_place(endpoint_properties):
+def test_a_variant_change_updates_in_place(endpoint_properties, plan):
     new = copy.deepcopy(endpoint_properties)
     new["ProductionVariants"][0]["InstanceType"] = "ml.c5.xlarge"
     assert plan(endpoint_properties, new).new_config
 
 
-def test_a_role_change_needs_a_new_model(endpoint_properties):
+def test_a_role_change_needs_a_new_model(endpoint_properties, state, plan):
     new = copy.deepcopy(endpoint_properties)
     new["ExecutionRoleArn"] = "arn:aws:iam::123456789012:role/other"
     old_state, new_state = state(endpoint_properties), state(new)
@@ -78,7 +71,7 @@ def test_a_role_change_needs_a_new_model(endpoint_properties):
     assert plan(endpoint_properties, new).new_config
 
 
-def test_tags_change_in_place_without_a_new_config(endpoint_properties):
+def test_tags_change_in_place_without_a_new_config(endpoint_properties, plan):
     # Given a changed tag value, a new tag and a removed tag
     old = copy.deepcopy(endpoint_properties)
     old["Tags"] = [{"Key": "team", "Value": "churn"}, {"Key": "stage", "Value": "dev"}]
@@ -94,13 +87,13 @@ def test_tags_change_in_place_without_a_new_config(endpoint_properties):
     assert result.tag_keys_to_remove == ("stage",)
 
 
-def test_service_timeout_alone_changes_nothing(endpoint_properties):
+def test_service_timeout_alone_changes_nothing(endpoint_properties, plan):
     new = copy.deepcopy(endpoint_properties)
     new["ServiceTimeout"] = "1800"
     assert plan(endpoint_properties, new).changes_nothing
 
 
-def test_unparsable_old_properties_plan_a_config_check(endpoint_properties):
+def test_unparsable_old_properties_plan_a_config_check(endpoint_properties, state):
     # Given the rollback of an update whose properties never parsed
     new = state(endpoint_properties)
 

@@ -7,20 +7,7 @@ import copy
 import pytest
 
 from endpoint_provider import scaling_plan
-from endpoint_provider.desired import desired_state
 from endpoint_provider.planner import plan_update, variants_to_suspend
-from endpoint_provider.properties import parse_properties
-
-STACK_ID = (
-    "arn:aws:cloudformation:us-east-1:123456789012:stack/s/11111111-2222-3333-4444-555555555555"
-)
-ROLE = "arn:aws:iam::123456789012:role/provider-default"
-
-
-def state(raw):
-    return desired_state(
-        parse_properties(raw), stack_id=STACK_ID, logical_id="Endpoint", default_role_arn=ROLE
-    )
 
 
 @pytest.fixture
@@ -36,7 +23,7 @@ def autoscaled(endpoint_properties):
     return endpoint_properties
 
 
-def test_each_variant_gets_its_model_and_shared_models_are_created_once(endpoint_properties):
+def test_each_variant_gets_its_model_and_shared_models_are_created_once(endpoint_properties, state):
     # Given two variants on the resource's model, one with its own, one on an existing model
     endpoint_properties["ProductionVariants"] = [
         {"VariantName": "A", "InstanceType": "ml.m5.large", "InitialVariantWeight": "0.8"},
@@ -56,7 +43,7 @@ def test_each_variant_gets_its_model_and_shared_models_are_created_once(endpoint
     assert desired.config.model_names == [names[0], names[2], "registry-model"]
 
 
-def test_a_serverless_variant_has_no_instance_fields(endpoint_properties):
+def test_a_serverless_variant_has_no_instance_fields(endpoint_properties, state):
     endpoint_properties["ProductionVariants"] = [
         {"ServerlessConfig": {"MemorySizeInMB": "2048", "MaxConcurrency": "5"}}
     ]
@@ -65,7 +52,7 @@ def test_a_serverless_variant_has_no_instance_fields(endpoint_properties):
     assert "InstanceType" not in variant and "InitialInstanceCount" not in variant
 
 
-def test_scaling_and_update_options_stay_out_of_the_config(autoscaled):
+def test_scaling_and_update_options_stay_out_of_the_config(autoscaled, state):
     desired = state(autoscaled)
     variant = desired.config.request["ProductionVariants"][0]
     assert "AutoScaling" not in variant
@@ -74,7 +61,7 @@ def test_scaling_and_update_options_stay_out_of_the_config(autoscaled):
     assert desired.update_options == {"RetainAllVariantProperties": True}
 
 
-def test_retaining_variant_properties_can_be_turned_off_and_refined(autoscaled):
+def test_retaining_variant_properties_can_be_turned_off_and_refined(autoscaled, state):
     autoscaled["RetainAllVariantProperties"] = "false"
     assert state(autoscaled).update_options == {}
     autoscaled["RetainAllVariantProperties"] = "true"
@@ -84,7 +71,7 @@ def test_retaining_variant_properties_can_be_turned_off_and_refined(autoscaled):
     ]
 
 
-def test_a_scaling_only_change_needs_no_new_config(autoscaled):
+def test_a_scaling_only_change_needs_no_new_config(autoscaled, state):
     # Given a new MaxCapacity
     new = copy.deepcopy(autoscaled)
     new["ProductionVariants"][0]["AutoScaling"]["MaxCapacity"] = "8"
@@ -97,7 +84,7 @@ def test_a_scaling_only_change_needs_no_new_config(autoscaled):
     assert plan.scaling_changed and not plan.new_config and not plan.replace
 
 
-def test_a_deployment_config_change_alone_needs_no_new_config(autoscaled):
+def test_a_deployment_config_change_alone_needs_no_new_config(autoscaled, state):
     new = copy.deepcopy(autoscaled)
     new["DeploymentConfig"] = {
         "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE"}}
@@ -106,7 +93,9 @@ def test_a_deployment_config_change_alone_needs_no_new_config(autoscaled):
     assert plan_update(old_state, new_state, old_state.endpoint_name).changes_nothing
 
 
-def test_instance_type_changes_and_removals_of_registered_variants_suspend_scaling(autoscaled):
+def test_instance_type_changes_and_removals_of_registered_variants_suspend_scaling(
+    autoscaled, state
+):
     # Given an endpoint whose variants A (registered) and B (registered) run ml.m5.large
     live = {"AllTraffic": "ml.m5.large", "B": "ml.m5.large", "C": "ml.m5.large"}
     registered = {"AllTraffic", "B"}
@@ -121,14 +110,14 @@ def test_instance_type_changes_and_removals_of_registered_variants_suspend_scali
     assert suspended == ["AllTraffic", "B"]
 
 
-def test_a_model_only_change_suspends_nothing(autoscaled):
+def test_a_model_only_change_suspends_nothing(autoscaled, state):
     new = copy.deepcopy(autoscaled)
     new["PrimaryContainer"]["ModelDataUrl"] = "s3://bucket/v2/model.tar.gz"
     live = {"AllTraffic": "ml.m5.large"}
     assert variants_to_suspend(live, {"AllTraffic"}, state(new).config) == []
 
 
-def test_target_tracking_on_invocations(autoscaled):
+def test_target_tracking_on_invocations(autoscaled, state):
     # When the scaling requests are built
     spec = state(autoscaled).scaling[0]
     target = scaling_plan.scalable_target("churn", spec)
@@ -147,7 +136,7 @@ def test_target_tracking_on_invocations(autoscaled):
     assert not scaling_plan.scales_to_zero(spec)
 
 
-def test_scale_to_zero_tracks_backlog_and_scales_out_of_zero(autoscaled):
+def test_scale_to_zero_tracks_backlog_and_scales_out_of_zero(autoscaled, state):
     # Given an async endpoint scaling between 0 and 3 on its backlog
     autoscaled["AsyncInferenceConfig"] = {"OutputConfig": {"S3OutputPath": "s3://b/out/"}}
     autoscaled["ProductionVariants"][0]["AutoScaling"] = {

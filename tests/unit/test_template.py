@@ -6,6 +6,7 @@ Pure tests: the template is read with PyYAML (short-form intrinsic tags such as 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from endpoint_provider.property_errors import SAGEMAKER_NAME_PATTERN
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -42,6 +45,9 @@ AUTOSCALING_ACTIONS = {
     "application-autoscaling:DeleteScalingPolicy",
     "application-autoscaling:DescribeScalingPolicies",
 }
+NO_VALUE = {"Ref": "AWS::NoValue"}
+INVOKER_ACTIONS = {"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointAsync"}
+ASYNC_PREFIXES = {"async-input/", "async-output/", "async-failure/"}
 PSEUDO_PARAMETERS = {
     "AWS::AccountId",
     "AWS::NotificationARNs",
@@ -96,6 +102,16 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def branches(value: Any) -> Iterator[Any]:
+    """What value can turn out to be: both branches of every Fn::If, AWS::NoValue left out."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        _, when_true, when_false = value["Fn::If"]
+        yield from branches(when_true)
+        yield from branches(when_false)
+    elif value != NO_VALUE:
+        yield value
+
+
 def iam_statements(resources: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every IAM statement in the template, with the logical ID of the resource that holds it."""
     for logical_id, resource in resources.items():
@@ -109,8 +125,9 @@ def iam_statements(resources: dict[str, Any]) -> Iterator[tuple[str, dict[str, A
         elif kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             documents.append(props["PolicyDocument"])
         for document in documents:
-            for statement in as_list(document.get("Statement", [])):
-                yield logical_id, statement
+            for conditional in as_list(document.get("Statement", [])):
+                for statement in branches(conditional):
+                    yield logical_id, statement
 
 
 def allowed_actions(statement: dict[str, Any]) -> set[str]:
@@ -429,6 +446,588 @@ def test_execution_role_pulls_images_reads_artifacts_and_writes_logs(template, r
         "ec2:DescribeSubnets",
     ):
         assert action in by_action
+
+
+# --- Invoker network ------------------------------------------------------------------------------
+
+S3_PREFIX_LIST = {
+    "Fn::If": [
+        "LookUpS3PrefixList",
+        {"Fn::GetAtt": ["S3PrefixList", "PrefixListId"]},
+        {"Ref": "S3PrefixListId"},
+    ]
+}
+RUNTIME_ENDPOINT_GROUP = {
+    "Fn::If": [
+        "ReuseRuntimeEndpoint",
+        {"Ref": "ExistingRuntimeEndpointSecurityGroupId"},
+        {"Fn::GetAtt": ["SageMakerRuntimeEndpointSecurityGroup", "GroupId"]},
+    ]
+}
+NEW_SUBNETS = [{"Ref": "PrivateSubnet1"}, {"Ref": "PrivateSubnet2"}]
+PRIVATE_SUBNETS = [NEW_SUBNETS, {"Ref": "ExistingSubnetIds"}]
+NETWORK_OUT_OF_THE_VPC = {
+    "AWS::EC2::InternetGateway",
+    "AWS::EC2::EgressOnlyInternetGateway",
+    "AWS::EC2::VPCGatewayAttachment",
+    "AWS::EC2::NatGateway",
+    "AWS::EC2::TransitGatewayAttachment",
+    "AWS::EC2::VPCPeeringConnection",
+    "AWS::EC2::Route",
+}
+
+
+def security_group_rules(resources: dict[str, Any], group: str, key: str) -> list[dict[str, Any]]:
+    """A group's SecurityGroupIngress or SecurityGroupEgress rules: inline, and the separate
+    AWS::EC2::<key> resources that name the group (in either branch of an Fn::If)."""
+    rules = list(resources[group]["Properties"].get(key, []))
+    group_id = {"Fn::GetAtt": [group, "GroupId"]}
+    for resource in resources.values():
+        is_rule = resource["Type"] == f"AWS::EC2::{key}"
+        if is_rule and group_id in branches(resource["Properties"]["GroupId"]):
+            rules.append(resource["Properties"])
+    return rules
+
+
+def assert_https_only(rule: dict[str, Any]) -> None:
+    assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", 443, 443)
+    assert not {"CidrIp", "CidrIpv6"} & set(rule)
+
+
+def test_new_vpc_resolves_private_dns_and_has_no_way_out(resources):
+    # Given the VPC the stack creates when no ExistingVpcId is given
+    vpc = resources["Vpc"]
+
+    # Then private DNS names of interface endpoints resolve in it
+    assert vpc["Condition"] == "CreateVpc"
+    assert vpc["Properties"]["EnableDnsSupport"] is True
+    assert vpc["Properties"]["EnableDnsHostnames"] is True
+
+    # And nothing leads out of it: no internet or NAT gateway, no route at all beyond the local
+    # one and the S3 gateway endpoint's
+    kinds = {resource["Type"] for resource in resources.values()}
+    assert kinds & NETWORK_OUT_OF_THE_VPC == set()
+
+
+def test_new_vpc_has_two_private_subnets_in_two_zones_each_with_a_route_table(resources):
+    # Given the subnets of the new VPC and their route table associations
+    associations = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::EC2::SubnetRouteTableAssociation"
+    ]
+
+    # Then they sit in the region's first and second Availability Zones, without public IPs
+    for index, subnet in enumerate(["PrivateSubnet1", "PrivateSubnet2"]):
+        properties = resources[subnet]["Properties"]
+        assert resources[subnet]["Condition"] == "CreateVpc"
+        assert properties["VpcId"] == {"Ref": "Vpc"}
+        assert properties["AvailabilityZone"] == {"Fn::Select": [index, {"Fn::GetAZs": ""}]}
+        assert properties["MapPublicIpOnLaunch"] is False
+
+    # And each has its own private route table
+    assert {(a["SubnetId"]["Ref"], a["RouteTableId"]["Ref"]) for a in associations} == {
+        ("PrivateSubnet1", "PrivateRouteTable1"),
+        ("PrivateSubnet2", "PrivateRouteTable2"),
+    }
+
+
+def test_s3_gateway_endpoint_routes_the_private_route_tables(resources):
+    # Given the S3 gateway endpoint
+    endpoint = resources["S3GatewayEndpoint"]["Properties"]
+
+    # Then it is the region's S3 gateway, on the private route tables or the given ones
+    assert endpoint["VpcEndpointType"] == "Gateway"
+    assert endpoint["ServiceName"] == {"Fn::Sub": "com.amazonaws.${AWS::Region}.s3"}
+    assert list(branches(endpoint["RouteTableIds"])) == [
+        [{"Ref": "PrivateRouteTable1"}, {"Ref": "PrivateRouteTable2"}],
+        {"Ref": "ExistingRouteTableIds"},
+    ]
+
+
+def test_sagemaker_runtime_endpoint_answers_the_sdk_host_name_in_the_private_subnets(resources):
+    # Given the SageMaker Runtime interface endpoint
+    endpoint = resources["SageMakerRuntimeEndpoint"]["Properties"]
+
+    # Then runtime.sagemaker.<region>.amazonaws.com resolves to it inside the VPC
+    assert endpoint["VpcEndpointType"] == "Interface"
+    assert endpoint["ServiceName"] == {"Fn::Sub": "com.amazonaws.${AWS::Region}.sagemaker.runtime"}
+    assert endpoint["PrivateDnsEnabled"] is True
+
+    # And it has a network interface in each private subnet, behind its own security group
+    assert list(branches(endpoint["SubnetIds"])) == PRIVATE_SUBNETS
+    assert endpoint["SecurityGroupIds"] == [
+        {"Fn::GetAtt": ["SageMakerRuntimeEndpointSecurityGroup", "GroupId"]}
+    ]
+
+
+def test_runtime_endpoint_admits_https_from_the_invoker_only(resources):
+    # Given every ingress rule of the runtime endpoint's security group
+    ingress = security_group_rules(
+        resources, "SageMakerRuntimeEndpointSecurityGroup", "SecurityGroupIngress"
+    )
+
+    # Then there is one: HTTPS from the invoker's security group
+    assert len(ingress) == 1
+    assert_https_only(ingress[0])
+    assert ingress[0]["SourceSecurityGroupId"] == {
+        "Fn::GetAtt": ["InvokerSecurityGroup", "GroupId"]
+    }
+
+    # And it is the same rule that an existing endpoint's security group gets instead
+    assert ingress[0]["GroupId"] == RUNTIME_ENDPOINT_GROUP
+
+    # And the endpoint itself cannot start any connection (its one egress rule matches nothing)
+    (egress,) = security_group_rules(
+        resources, "SageMakerRuntimeEndpointSecurityGroup", "SecurityGroupEgress"
+    )
+    assert (egress["IpProtocol"], egress["CidrIp"]) == ("icmp", "255.255.255.255/32")
+
+
+def test_invoker_security_group_lets_out_https_to_the_runtime_endpoint_and_s3_only(resources):
+    # Given every egress rule of the invoker's security group
+    egress = security_group_rules(resources, "InvokerSecurityGroup", "SecurityGroupEgress")
+
+    # Then the group declares egress itself, which removes the default allow-all rule
+    assert resources["InvokerSecurityGroup"]["Properties"]["SecurityGroupEgress"]
+
+    # And each rule is HTTPS, to the runtime endpoint's security group or S3's prefix list
+    for rule in egress:
+        assert_https_only(rule)
+    destinations = [
+        rule.get("DestinationSecurityGroupId") or rule.get("DestinationPrefixListId")
+        for rule in egress
+    ]
+    assert len(destinations) == 2
+    assert RUNTIME_ENDPOINT_GROUP in destinations
+    assert S3_PREFIX_LIST in destinations
+
+    # And nothing comes in
+    assert security_group_rules(resources, "InvokerSecurityGroup", "SecurityGroupIngress") == []
+
+
+def test_model_security_group_lets_out_https_to_s3_only(resources):
+    # Given the security group consumer stacks put on VPC-attached models
+    egress = security_group_rules(resources, "ModelSecurityGroup", "SecurityGroupEgress")
+
+    # Then models reach S3 (artifacts, async payloads) over HTTPS and nothing else
+    assert len(egress) == 1
+    assert_https_only(egress[0])
+    assert egress[0]["DestinationPrefixListId"] == S3_PREFIX_LIST
+    assert security_group_rules(resources, "ModelSecurityGroup", "SecurityGroupIngress") == []
+
+
+def test_no_security_group_rule_is_open_to_the_world(resources):
+    # Given every security group and rule in the template
+    rules = []
+    for resource in resources.values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::EC2::SecurityGroup":
+            rules += properties.get("SecurityGroupIngress", [])
+            rules += properties.get("SecurityGroupEgress", [])
+        elif resource["Type"] in (
+            "AWS::EC2::SecurityGroupIngress",
+            "AWS::EC2::SecurityGroupEgress",
+        ):
+            rules.append(properties)
+
+    # Then none admits or lets out everything
+    assert rules
+    assert [r for r in rules if r.get("CidrIp") == "0.0.0.0/0" or r.get("CidrIpv6") == "::/0"] == []
+
+
+def test_s3_prefix_list_is_given_or_looked_up_by_the_gateway_service_name(template, resources):
+    # Given the S3PrefixListId parameter and the lookup custom resource
+    parameter = template["Parameters"]["S3PrefixListId"]
+    lookup = resources["S3PrefixList"]
+
+    # Then an empty parameter (the default) means "look it up", and a given one must be a pl- ID
+    assert parameter["Default"] == ""
+    assert template["Conditions"]["LookUpS3PrefixList"] == {
+        "Fn::Equals": [{"Ref": "S3PrefixListId"}, ""]
+    }
+    pattern = parameter["AllowedPattern"]
+    assert re.fullmatch(pattern, "pl-63a5400a")
+    assert not re.fullmatch(pattern, "0.0.0.0/0")
+
+    # And the lookup asks for the list of the very service the gateway endpoint serves
+    assert lookup["Condition"] == "LookUpS3PrefixList"
+    assert lookup["Properties"]["ServiceToken"] == {
+        "Fn::GetAtt": ["S3PrefixListLookupFunction", "Arn"]
+    }
+    assert (
+        lookup["Properties"]["PrefixListName"]
+        == resources["S3GatewayEndpoint"]["Properties"]["ServiceName"]
+    )
+
+    # And the function behind it may only describe prefix lists
+    actions = {
+        a
+        for who, s in iam_statements(resources)
+        if who == "S3PrefixListLookupFunction"
+        for a in allowed_actions(s)
+    }
+    assert actions == {"ec2:DescribePrefixLists"}
+
+
+def test_existing_vpc_replaces_every_network_resource_and_may_keep_its_endpoints(
+    template, resources
+):
+    # Given the conditions that choose between a new and an existing network
+    conditions = template["Conditions"]
+
+    # Then a new VPC is made exactly when no ExistingVpcId is given, and it always gets endpoints
+    assert conditions["CreateVpc"] == {"Fn::Equals": [{"Ref": "ExistingVpcId"}, ""]}
+    assert conditions["ShouldCreateVpcEndpoints"] == {
+        "Fn::Or": [
+            {"Condition": "CreateVpc"},
+            {"Fn::Equals": [{"Ref": "CreateVpcEndpoints"}, "true"]},
+        ]
+    }
+    assert template["Parameters"]["CreateVpcEndpoints"]["AllowedValues"] == ["true", "false"]
+    assert template["Parameters"]["ExistingSubnetIds"]["Type"] == "CommaDelimitedList"
+    assert template["Parameters"]["ExistingRouteTableIds"]["Type"] == "CommaDelimitedList"
+
+    # And every piece of the new network exists only for a new VPC, the endpoints only when wanted
+    for logical_id, resource in resources.items():
+        if resource["Type"] in (
+            "AWS::EC2::VPC",
+            "AWS::EC2::Subnet",
+            "AWS::EC2::RouteTable",
+            "AWS::EC2::SubnetRouteTableAssociation",
+            "AWS::EC2::FlowLog",
+        ):
+            assert resource.get("Condition") == "CreateVpc", logical_id
+        if resource["Type"] == "AWS::EC2::VPCEndpoint":
+            assert resource.get("Condition") == "ShouldCreateVpcEndpoints", logical_id
+
+    # And every security group lives in whichever VPC that is
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::EC2::SecurityGroup":
+            assert resource["Properties"]["VpcId"] == {
+                "Fn::If": ["CreateVpc", {"Ref": "Vpc"}, {"Ref": "ExistingVpcId"}]
+            }, logical_id
+
+
+def test_rules_refuse_an_existing_network_without_its_pieces(template):
+    # Given the template's Rules
+    rules = template["Rules"]
+
+    # Then an existing VPC needs its subnets, route tables for new endpoints, and the existing
+    # runtime endpoint's security group when endpoints are reused
+    assert rules["ExistingVpcNeedsItsSubnets"]["Assertions"][0]["Assert"] == {
+        "Fn::Not": [{"Fn::Contains": [{"Ref": "ExistingSubnetIds"}, ""]}]
+    }
+    assert rules["NewEndpointsInExistingVpcNeedRouteTables"]["Assertions"][0]["Assert"] == {
+        "Fn::Not": [{"Fn::Contains": [{"Ref": "ExistingRouteTableIds"}, ""]}]
+    }
+    assert rules["ExistingEndpointsNeedTheirSecurityGroup"]["Assertions"][0]["Assert"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ExistingRuntimeEndpointSecurityGroupId"}, ""]}]
+    }
+    # And the reused group is named exactly when no endpoints are created
+    assert rules["NewEndpointsTakeNoExistingSecurityGroup"]["Assertions"][0]["Assert"] == {
+        "Fn::Equals": [{"Ref": "ExistingRuntimeEndpointSecurityGroupId"}, ""]
+    }
+
+
+# --- Invoker function -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def invoker(resources: dict[str, Any]) -> dict[str, Any]:
+    return resources["InvokerFunction"]["Properties"]
+
+
+def test_invoker_runs_in_the_private_subnets_behind_its_security_group(
+    template, resources, invoker
+):
+    # Given the invoker function
+    # Then it is the invoker package with the shared layer, 512 MB and a 60 s default timeout
+    assert resources["InvokerFunction"]["Type"] == "AWS::Serverless::Function"
+    assert invoker["CodeUri"].rstrip("/") == "functions/invoker"
+    assert invoker["Handler"] == "app.handler"
+    assert {"Ref": "SharedLayer"} in invoker["Layers"]
+    assert invoker["MemorySize"] == 512
+    assert invoker["Timeout"] == {"Ref": "InvokerTimeoutSeconds"}
+    assert template["Parameters"]["InvokerTimeoutSeconds"]["Default"] == 60
+
+    # And it runs in the private subnets with the invoker security group only (with VpcConfig,
+    # SAM attaches AWSLambdaVPCAccessExecutionRole for the network interfaces)
+    vpc_config = invoker["VpcConfig"]
+    assert vpc_config["SecurityGroupIds"] == [{"Fn::GetAtt": ["InvokerSecurityGroup", "GroupId"]}]
+    assert list(branches(vpc_config["SubnetIds"])) == PRIVATE_SUBNETS
+
+
+def test_invoker_logs_to_its_own_log_group_with_retention(resources, invoker):
+    # Given the invoker's logging configuration
+    log_group = resources[invoker["LoggingConfig"]["LogGroup"]["Ref"]]
+
+    # Then it is a log group of its own, kept as long as the provider's
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert invoker["LoggingConfig"]["LogGroup"] != {"Ref": "ProviderLogGroup"}
+    assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+
+
+def test_invoker_environment_names_the_endpoint_and_the_async_payload_location(invoker):
+    # Given the invoker's own environment
+    variables = invoker["Environment"]["Variables"]
+
+    # Then it calls the example endpoint when deployed, otherwise the EndpointName parameter,
+    # and writes async request bodies under async-input/ of the payload bucket
+    assert variables == {
+        "POWERTOOLS_SERVICE_NAME": "endpoint-invoker",
+        "SAGEMAKER_ENDPOINT_NAME": {
+            "Fn::If": [
+                "DeployExample",
+                {"Fn::GetAtt": ["ExampleEndpoint", "EndpointName"]},
+                {"Ref": "EndpointName"},
+            ]
+        },
+        "ASYNC_BUCKET": {"Ref": "AsyncPayloadBucket"},
+        "ASYNC_INPUT_PREFIX": "async-input/",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "admitted"),
+    [
+        ("", True),  # unbound invoker, or the example endpoint
+        ("churn", True),
+        ("churn-prod-2", True),
+        ("a--b", True),
+        ("x" * 63, True),
+        ("Churn", False),
+        ("churn-Prod", False),
+        ("CHURN", False),
+        ("-churn", False),
+        ("churn-", False),
+        ("churn_prod", False),
+        ("churn.prod", False),
+        ("x" * 64, False),
+    ],
+)
+def test_endpoint_name_parameter_admits_lower_case_sagemaker_names_only(template, name, admitted):
+    # Given the EndpointName parameter
+    parameter = template["Parameters"]["EndpointName"]
+
+    # When a name is checked against its pattern (CloudFormation matches the whole value)
+    matched = re.fullmatch(parameter["AllowedPattern"], name) is not None
+
+    # Then lower-case SageMaker names pass and anything IAM could mismatch is refused
+    assert matched is admitted
+    assert parameter["MaxLength"] == 63
+    if matched and name:
+        assert re.fullmatch(SAGEMAKER_NAME_PATTERN, name)
+
+
+def test_example_endpoint_is_served_by_this_provider_inside_this_vpc(template, resources):
+    # Given the optional example endpoint
+    example = resources["ExampleEndpoint"]
+    properties = example["Properties"]
+
+    # Then it exists only on request, as a Custom::SageMakerEndpoint of this stack's provider
+    assert example["Condition"] == "DeployExample"
+    assert template["Conditions"]["DeployExample"] == {
+        "Fn::Equals": [{"Ref": "DeployExampleEndpoint"}, "true"]
+    }
+    assert template["Parameters"]["DeployExampleEndpoint"]["Default"] == "false"
+    assert example["Type"] == "Custom::SageMakerEndpoint"
+    assert properties["ServiceToken"] == {"Fn::GetAtt": ["ProviderFunction", "Arn"]}
+
+    # And its model runs in the private subnets with the model security group
+    assert properties["VpcConfig"]["SecurityGroupIds"] == [
+        {"Fn::GetAtt": ["ModelSecurityGroup", "GroupId"]}
+    ]
+    assert list(branches(properties["VpcConfig"]["Subnets"])) == PRIVATE_SUBNETS
+
+    # And it is one real-time variant of the example parameters
+    assert properties["PrimaryContainer"] == {
+        "Image": {"Ref": "ExampleImageUri"},
+        "ModelDataUrl": {"Ref": "ExampleModelDataUrl"},
+    }
+    (variant,) = properties["ProductionVariants"]
+    assert variant["InstanceType"] == {"Ref": "ExampleInstanceType"}
+    assert "ServerlessConfig" not in variant
+    assert "AsyncInferenceConfig" not in properties
+
+    # And its name is left to the provider, which derives a lower-case one that IAM matches
+    assert "EndpointName" not in properties
+
+    # And it is created after, and deleted before, the S3 gateway it downloads its model through
+    assert "S3GatewayEndpoint" in set(references(properties))
+
+
+def test_invoker_may_invoke_its_one_endpoint_and_nothing_else_in_sagemaker(template, resources):
+    # Given the invoker's statements that allow SageMaker actions
+    statements = [
+        s
+        for who, s in iam_statements(resources)
+        if who == "InvokerFunction" and any(a.startswith("sagemaker:") for a in allowed_actions(s))
+    ]
+
+    # Then there is one: real-time and async invocation, of the endpoint the function calls
+    (statement,) = statements
+    assert allowed_actions(statement) == INVOKER_ACTIONS
+    arn, variables = statement["Resource"]["Fn::Sub"]
+    assert arn == (
+        "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:"
+        "endpoint/${TargetEndpointName}"
+    )
+    invoker_environment = resources["InvokerFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["TargetEndpointName"] == invoker_environment["SAGEMAKER_ENDPOINT_NAME"]
+
+    # And the statement is only there when the invoker has an endpoint to call
+    (conditional,) = [
+        s
+        for s in resources["InvokerFunction"]["Properties"]["Policies"][0]["Statement"]
+        if "Fn::If" in s
+    ]
+    assert conditional["Fn::If"][0] == "HasInvokeTarget"
+    assert conditional["Fn::If"][2] == NO_VALUE
+    assert template["Conditions"]["HasInvokeTarget"] == {
+        "Fn::Or": [{"Condition": "DeployExample"}, {"Condition": "HasEndpointName"}]
+    }
+
+
+def test_no_statement_with_a_sagemaker_invoke_action_has_a_wildcard_resource(resources):
+    # Given every statement that allows invoking an endpoint
+    invoking = [s for _, s in iam_statements(resources) if allowed_actions(s) & INVOKER_ACTIONS]
+    assert invoking
+
+    # Then its resources name endpoints exactly: no "*", no endpoint/*
+    for statement in invoking:
+        for resource in as_list(statement["Resource"]):
+            assert resource != "*"
+            arn = resource["Fn::Sub"][0] if isinstance(resource, dict) else resource
+            assert "*" not in arn
+
+
+def test_s3_access_to_the_payload_bucket_is_limited_to_the_async_prefixes(resources):
+    # Given every statement on the async payload bucket
+    granted: dict[str, set[tuple[str, str]]] = {}
+    for who, statement in iam_statements(resources):
+        resources_named = as_list(statement.get("Resource", []))
+        if "AsyncPayloadBucket" not in set(references(resources_named)):
+            continue
+        for resource in resources_named:
+            # Then each names objects under one of the async prefixes, never the whole bucket
+            arn = resource["Fn::Sub"]
+            prefix = arn.removeprefix("${AsyncPayloadBucket.Arn}/").removesuffix("*")
+            assert prefix in ASYNC_PREFIXES, arn
+            for action in allowed_actions(statement):
+                granted.setdefault(who, set()).add((action, prefix))
+
+    # And the invoker writes request bodies and reads results and failures, nothing more
+    assert granted["InvokerFunction"] == {
+        ("s3:PutObject", "async-input/"),
+        ("s3:GetObject", "async-output/"),
+        ("s3:GetObject", "async-failure/"),
+    }
+    # And models on the default execution role read request bodies and write results
+    assert granted["SageMakerExecutionRoleAsyncPayloadPolicy"] == {
+        ("s3:GetObject", "async-input/"),
+        ("s3:PutObject", "async-output/"),
+        ("s3:PutObject", "async-failure/"),
+    }
+
+
+def test_invoker_has_no_permission_beyond_invoking_and_its_payloads(resources, invoker):
+    # Given the invoker's own statements
+    actions = set().union(
+        *(allowed_actions(s) for who, s in iam_statements(resources) if who == "InvokerFunction")
+    )
+
+    # Then they grant invocation and the async payload objects only; logs, X-Ray and network
+    # interfaces come from the managed policies SAM attaches, and no managed policy is named
+    assert actions == INVOKER_ACTIONS | {"s3:PutObject", "s3:GetObject"}
+    assert all(isinstance(policy, dict) for policy in invoker["Policies"])
+
+
+def test_async_payload_bucket_is_private_encrypted_tls_only_and_expires_requests(
+    template, resources
+):
+    # Given the async payload bucket and its policy
+    bucket = resources["AsyncPayloadBucket"]["Properties"]
+    policy = resources["AsyncPayloadBucketPolicy"]["Properties"]
+
+    # Then objects are encrypted at rest and the bucket can never be public
+    (encryption,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+
+    # And requests without TLS are refused
+    assert policy["Bucket"] == {"Ref": "AsyncPayloadBucket"}
+    (deny,) = policy["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert {"Fn::Sub": "${AsyncPayloadBucket.Arn}/*"} in deny["Resource"]
+
+    # And request bodies expire after the configured number of days
+    (expiry,) = [
+        rule
+        for rule in bucket["LifecycleConfiguration"]["Rules"]
+        if rule.get("Prefix") == "async-input/"
+    ]
+    assert expiry["Status"] == "Enabled"
+    assert expiry["ExpirationInDays"] == {"Ref": "AsyncInputExpirationInDays"}
+    assert template["Parameters"]["AsyncInputExpirationInDays"]["Default"] == 7
+
+
+def test_function_urls_are_iam_authenticated_and_optional(template, resources):
+    # Given every Function URL in the template
+    urls = {
+        logical_id: resource
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::Lambda::Url"
+    }
+
+    # Then the invoker's is created only on request, and every URL demands SigV4 (never NONE)
+    assert urls["InvokerFunctionUrl"]["Condition"] == "CreateInvokerUrl"
+    assert urls["InvokerFunctionUrl"]["Properties"]["TargetFunctionArn"] == {
+        "Fn::GetAtt": ["InvokerFunction", "Arn"]
+    }
+    assert template["Parameters"]["CreateFunctionUrl"]["Default"] == "false"
+    assert {url["Properties"]["AuthType"] for url in urls.values()} == {"AWS_IAM"}
+    for resource in resources.values():
+        config = resource.get("Properties", {}).get("FunctionUrlConfig")
+        assert config is None or config["AuthType"] == "AWS_IAM"
+
+    # And nothing grants the public a way in
+    assert [r for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"] == []
+
+
+def test_outputs_export_the_network_and_name_the_invoker(template):
+    # Given the outputs
+    outputs = template["Outputs"]
+
+    # Then consumer stacks can import the VPC, the private subnets and the model security group
+    for name in ("VpcId", "PrivateSubnetIds", "ModelSecurityGroupId"):
+        assert outputs[name]["Export"]["Name"] == {"Fn::Sub": f"${{AWS::StackName}}-{name}"}
+    assert outputs["ModelSecurityGroupId"]["Value"] == {
+        "Fn::GetAtt": ["ModelSecurityGroup", "GroupId"]
+    }
+    subnets = list(branches(outputs["PrivateSubnetIds"]["Value"]))
+    assert subnets == [
+        {"Fn::Join": [",", NEW_SUBNETS]},
+        {"Fn::Join": [",", {"Ref": "ExistingSubnetIds"}]},
+    ]
+
+    # And the invoker, its payload bucket and its optional URL are named
+    assert outputs["InvokerFunctionArn"]["Value"] == {"Fn::GetAtt": ["InvokerFunction", "Arn"]}
+    assert outputs["InvokerFunctionName"]["Value"] == {"Ref": "InvokerFunction"}
+    assert outputs["AsyncPayloadBucketName"]["Value"] == {"Ref": "AsyncPayloadBucket"}
+    assert outputs["InvokerFunctionUrl"]["Condition"] == "CreateInvokerUrl"
+    assert outputs["InvokerFunctionUrl"]["Value"] == {
+        "Fn::GetAtt": ["InvokerFunctionUrl", "FunctionUrl"]
+    }
+
+    # And async endpoints know where to write results and failures
+    assert outputs["AsyncOutputS3Uri"]["Value"] == {
+        "Fn::Sub": "s3://${AsyncPayloadBucket}/async-output/"
+    }
+    assert outputs["AsyncFailureS3Uri"]["Value"] == {
+        "Fn::Sub": "s3://${AsyncPayloadBucket}/async-failure/"
+    }
 
 
 # --- samconfig.toml ------------------------------------------------------------------------------
