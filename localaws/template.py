@@ -15,36 +15,27 @@ from typing import Any
 import yaml
 
 NO_VALUE = object()
-_SHORT_FORMS = [
-    *("And", "Base64", "Cidr", "Equals", "FindInMap", "GetAZs", "If", "ImportValue"),
-    *("Join", "Not", "Or", "Select", "Split", "Sub"),
-]
 
 
 class TemplateLoader(yaml.SafeLoader):
     """YAML with CloudFormation's short forms (!Ref, !Sub, ...) turned into their long forms."""
 
 
-def _long_form(name: str):
-    def construct(loader: TemplateLoader, node: yaml.Node) -> dict[str, Any]:
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        if name == "Fn::GetAtt" and isinstance(value, str):
-            value = value.split(".", 1)
-        return {name: value}
+def _long_form(loader: TemplateLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if tag_suffix in {"Ref", "Condition"}:
+        return {tag_suffix: value}
+    if tag_suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{tag_suffix}": value}
 
-    return construct
 
-
-for _name in _SHORT_FORMS:
-    TemplateLoader.add_constructor(f"!{_name}", _long_form(f"Fn::{_name}"))
-TemplateLoader.add_constructor("!GetAtt", _long_form("Fn::GetAtt"))
-TemplateLoader.add_constructor("!Ref", _long_form("Ref"))
-TemplateLoader.add_constructor("!Condition", _long_form("Condition"))
+TemplateLoader.add_multi_constructor("!", _long_form)
 
 
 def load_template(path: str | Path) -> dict[str, Any]:

@@ -998,3 +998,400 @@ def test_other_services_pass_straight_through_to_moto(
     # Then moto served it, and the SageMaker log saw none of it
     assert body == b"weights"
     assert simulator.operations() == []
+
+
+# SageMaker Runtime: every simulated model echoes what it is sent.
+NO_RETRIES = Config(retries={"total_max_attempts": 1})
+BINARY = bytes(range(256)) * 100
+ASYNC_INPUT = "s3://churn/async/in/request.bin"
+
+
+@pytest.fixture
+def runtime(local_aws: LocalAws) -> BaseClient:
+    """A SageMaker Runtime client that reports the first error rather than retrying it."""
+    return _client(local_aws, "sagemaker-runtime", NO_RETRIES)
+
+
+@pytest.fixture
+def s3(local_aws: LocalAws) -> BaseClient:
+    return _client(local_aws, "s3")
+
+
+def _invoke_error(runtime: BaseClient, **kwargs: Any) -> dict[str, Any]:
+    with pytest.raises(ClientError) as raised:
+        runtime.invoke_endpoint(**kwargs)
+    return raised.value.response
+
+
+def _status(response: dict[str, Any]) -> int:
+    return response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [({"Accept": "application/jsonlines"}, "application/jsonlines"), ({}, "application/json")],
+    ids=["accept-given", "no-accept"],
+)
+def test_invoke_endpoint_echoes_the_body_in_the_accepted_type(
+    sagemaker: BaseClient,
+    runtime: BaseClient,
+    clock: _Clock,
+    accept: dict[str, str],
+    content_type: str,
+) -> None:
+    # Given an InService endpoint
+    _in_service_on_clock(sagemaker, clock, "churn", "churn-v1")
+
+    # When a JSON request is sent to it
+    response = runtime.invoke_endpoint(
+        EndpointName="churn", Body=b'{"tenure": 3}', ContentType="application/json", **accept
+    )
+
+    # Then the echo model answers with the body, in the Accept type if there is one, from the
+    # endpoint's only variant
+    assert response["Body"].read() == b'{"tenure": 3}'
+    assert response["ContentType"] == content_type
+    assert response["InvokedProductionVariant"] == "AllTraffic"
+
+
+def test_a_binary_body_round_trips_byte_for_byte(
+    sagemaker: BaseClient, runtime: BaseClient, simulator: SageMakerSimulator, clock: _Clock
+) -> None:
+    # Given an InService endpoint
+    _in_service_on_clock(sagemaker, clock, "churn", "churn-v1")
+
+    # When a body that is no UTF-8 at all is sent
+    response = runtime.invoke_endpoint(
+        EndpointName="churn", Body=BINARY, ContentType="application/x-image"
+    )
+
+    # Then every byte comes back, and the log knows how many reached the endpoint
+    assert response["Body"].read() == BINARY
+    assert response["ContentType"] == "application/x-image"
+    [call] = simulator.calls_to("InvokeEndpoint")
+    assert call.params == {
+        "EndpointName": "churn",
+        "ContentType": "application/x-image",
+        "BodyLength": len(BINARY),
+    }
+
+
+def test_every_header_that_reached_the_endpoint_is_logged_and_attributes_echoed(
+    sagemaker: BaseClient, runtime: BaseClient, simulator: SageMakerSimulator, clock: _Clock
+) -> None:
+    # Given an InService endpoint
+    _in_service_on_clock(sagemaker, clock, "churn", "churn-v1")
+
+    # When it is invoked with every routing and tracing header
+    response = runtime.invoke_endpoint(
+        EndpointName="churn",
+        Body=b"1,2,3",
+        ContentType="text/csv",
+        Accept="application/json",
+        CustomAttributes="trace=abc",
+        TargetModel="churn.tar.gz",
+        TargetContainerHostname="primary",
+        InferenceId="request-1",
+        InferenceComponentName="churn-component",
+    )
+
+    # Then the custom attributes come back, and the log holds what the endpoint received
+    assert response["CustomAttributes"] == "trace=abc"
+    assert simulator.calls_to("InvokeEndpoint")[0].params == {
+        "EndpointName": "churn",
+        "ContentType": "text/csv",
+        "Accept": "application/json",
+        "CustomAttributes": "trace=abc",
+        "TargetModel": "churn.tar.gz",
+        "TargetContainerHostname": "primary",
+        "InferenceId": "request-1",
+        "InferenceComponentName": "churn-component",
+        "BodyLength": 5,
+    }
+
+
+def test_the_target_variant_chooses_the_variant_and_else_the_heaviest_answers(
+    sagemaker: BaseClient, runtime: BaseClient, clock: _Clock
+) -> None:
+    # Given an InService endpoint with a light Blue and a heavy Green variant
+    _create_model(sagemaker, "churn-model")
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="churn-config",
+        ProductionVariants=[
+            {
+                "VariantName": name,
+                "ModelName": "churn-model",
+                "InstanceType": "ml.m5.large",
+                "InitialInstanceCount": 1,
+                "InitialVariantWeight": weight,
+            }
+            for name, weight in [("Blue", 1.0), ("Green", 3.0)]
+        ],
+    )
+    sagemaker.create_endpoint(EndpointName="churn", EndpointConfigName="churn-config")
+    clock.advance(SimulatorSettings.create_seconds)
+
+    # When it is invoked without a target, with each variant as target, and with a missing one
+    def invoked(**target: str) -> str:
+        return runtime.invoke_endpoint(EndpointName="churn", Body=b"1", **target)[
+            "InvokedProductionVariant"
+        ]
+
+    chosen = [invoked(), invoked(TargetVariant="Blue"), invoked(TargetVariant="Green")]
+    missing = _invoke_error(runtime, EndpointName="churn", Body=b"1", TargetVariant="Red")
+
+    # Then the target answers, the heaviest variant otherwise, and a missing one is refused
+    assert chosen == ["Green", "Blue", "Green"]
+    assert missing["Error"] == {
+        "Code": "ValidationError",
+        "Message": "Variant Red not found for endpoint churn.",
+    }
+
+
+def test_an_updating_endpoint_keeps_serving_on_its_old_configuration(
+    sagemaker: BaseClient, runtime: BaseClient, clock: _Clock
+) -> None:
+    # Given an endpoint being updated from variant AllTraffic to variant Blue
+    _in_service_on_clock(sagemaker, clock, "churn", "churn-v1")
+    _create_config_with_model(sagemaker, "churn-v2", VariantName="Blue")
+    sagemaker.update_endpoint(EndpointName="churn", EndpointConfigName="churn-v2")
+
+    # When it is invoked during and after the update
+    during = runtime.invoke_endpoint(EndpointName="churn", Body=b"1")
+    clock.advance(SimulatorSettings.update_seconds)
+    after = runtime.invoke_endpoint(EndpointName="churn", Body=b"1")
+
+    # Then the old fleet answers until the new one takes over
+    assert during["InvokedProductionVariant"] == "AllTraffic"
+    assert after["InvokedProductionVariant"] == "Blue"
+
+
+def test_only_endpoints_in_service_are_invoked(
+    sagemaker: BaseClient, runtime: BaseClient, clock: _Clock
+) -> None:
+    # Given an endpoint that is still being created, and none named "nowhere"
+    _create_config_with_model(sagemaker, "churn-v1")
+    sagemaker.create_endpoint(EndpointName="churn", EndpointConfigName="churn-v1")
+
+    # When both are invoked
+    creating = _invoke_error(runtime, EndpointName="churn", Body=b"1")
+    missing = _invoke_error(runtime, EndpointName="nowhere", Body=b"1")
+
+    # Then SageMaker Runtime refuses both with a ValidationError
+    assert (_status(creating), creating["Error"]) == (
+        400,
+        {"Code": "ValidationError", "Message": "Endpoint churn is not in service."},
+    )
+    assert (_status(missing), missing["Error"]) == (
+        400,
+        {
+            "Code": "ValidationError",
+            "Message": f"Endpoint nowhere of account {ACCOUNT_ID} not found.",
+        },
+    )
+
+
+def test_a_model_error_carries_the_containers_status_and_log_stream(
+    sagemaker: BaseClient, runtime: BaseClient, clock: _Clock
+) -> None:
+    # Given an InService endpoint
+    _in_service_on_clock(sagemaker, clock, "churn", "churn-v1")
+
+    # When a request asks its model to fail
+    with pytest.raises(runtime.exceptions.ModelError) as raised:
+        runtime.invoke_endpoint(
+            EndpointName="churn", Body=b"1", CustomAttributes="trace=1;simulate-model-error"
+        )
+
+    # Then botocore raises ModelError with the fields of SageMaker's error
+    response = raised.value.response
+    assert _status(response) == 424
+    assert response["Error"]["Code"] == "ModelError"
+    assert response["Error"]["Message"].startswith(
+        'Received server error (500) from primary with message "Simulated model error".'
+    )
+    assert response["OriginalStatusCode"] == 500
+    assert response["OriginalMessage"] == "Simulated model error"
+    assert response["LogStreamArn"] == (
+        f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/sagemaker/Endpoints/churn"
+    )
+
+
+@pytest.mark.parametrize(
+    ("switch", "code", "status"),
+    [
+        ("simulate-model-not-ready", "ModelNotReadyException", 429),
+        ("simulate-service-unavailable", "ServiceUnavailable", 503),
+    ],
+)
+def test_custom_attributes_make_the_service_refuse(
+    sagemaker: BaseClient, runtime: BaseClient, clock: _Clock, switch: str, code: str, status: int
+) -> None:
+    # Given an InService endpoint
+    _in_service_on_clock(sagemaker, clock, "churn", "churn-v1")
+
+    # When a request carries the switch
+    response = _invoke_error(runtime, EndpointName="churn", Body=b"1", CustomAttributes=switch)
+
+    # Then botocore sees SageMaker Runtime's error for it
+    assert (_status(response), response["Error"]["Code"]) == (status, code)
+
+
+def test_invocations_beyond_the_rate_are_throttled(
+    sagemaker: BaseClient, runtime: BaseClient, simulator: SageMakerSimulator, clock: _Clock
+) -> None:
+    # Given an InService endpoint, and InvokeEndpoint limited to one call a second
+    _in_service_on_clock(sagemaker, clock, "churn", "churn-v1")
+    simulator.settings.throttle = {"InvokeEndpoint": 1.0}
+
+    # When it is invoked twice within the same instant
+    runtime.invoke_endpoint(EndpointName="churn", Body=b"1")
+    response = _invoke_error(runtime, EndpointName="churn", Body=b"1")
+
+    # Then the second call gets SageMaker Runtime's ThrottlingException, which has no message
+    assert (_status(response), response["Error"]) == (
+        400,
+        {"Code": "ThrottlingException", "Message": None},
+    )
+    assert simulator.throttled == {"InvokeEndpoint": 1}
+    assert len(simulator.calls_to("InvokeEndpoint")) == 1
+
+
+def test_a_body_over_6_mb_is_refused_before_it_reaches_the_model(
+    sagemaker: BaseClient, runtime: BaseClient, clock: _Clock
+) -> None:
+    # Given an InService endpoint
+    _in_service_on_clock(sagemaker, clock, "churn", "churn-v1")
+    limit = 6 * 1024 * 1024
+
+    # When it is sent a body of exactly 6 MB, then one a byte larger
+    at_limit = runtime.invoke_endpoint(EndpointName="churn", Body=b"x" * limit)
+    over = _invoke_error(runtime, EndpointName="churn", Body=b"x" * (limit + 1))
+
+    # Then the first goes through, and SageMaker's front end refuses the second with a bare 413
+    assert len(at_limit["Body"].read()) == limit
+    assert (_status(over), over["Error"]) == (
+        413,
+        {"Code": "413", "Message": f"HTTP content length exceeded {limit} bytes."},
+    )
+
+
+def _async_endpoint(sagemaker: BaseClient, s3: BaseClient, clock: _Clock) -> None:
+    """The InService endpoint "churn" on ASYNC_CONFIG, with ASYNC_INPUT holding BINARY."""
+    s3.create_bucket(Bucket="churn")
+    s3.put_object(Bucket="churn", Key="async/in/request.bin", Body=BINARY)
+    _create_model(sagemaker, "churn-model")
+    sagemaker.create_endpoint_config(EndpointConfigName="churn-config", **ASYNC_CONFIG)
+    sagemaker.create_endpoint(EndpointName="churn", EndpointConfigName="churn-config")
+    clock.advance(SimulatorSettings.create_seconds)
+
+
+def _keys(s3: BaseClient) -> list[str]:
+    return [item["Key"] for item in s3.list_objects_v2(Bucket="churn").get("Contents", [])]
+
+
+def test_an_async_invocation_leaves_the_echo_in_s3_after_the_processing_time(
+    sagemaker: BaseClient,
+    runtime: BaseClient,
+    s3: BaseClient,
+    simulator: SageMakerSimulator,
+    clock: _Clock,
+) -> None:
+    # Given an asynchronous endpoint, and its input uploaded to S3
+    _async_endpoint(sagemaker, s3, clock)
+
+    # When it is invoked on that input
+    response = runtime.invoke_endpoint_async(
+        EndpointName="churn",
+        InputLocation=ASYNC_INPUT,
+        ContentType="application/x-image",
+        InferenceId="request-1",
+        RequestTTLSeconds=600,
+    )
+
+    # Then it answers 202 with where the result will be, which is empty until processing is done
+    assert _status(response) == 202
+    assert response["InferenceId"] == "request-1"
+    assert response["OutputLocation"] == "s3://churn/async/out/request-1.out"
+    assert response["FailureLocation"] == "s3://churn/async/failed/request-1.error"
+    clock.advance(SimulatorSettings.async_seconds - 0.01)
+    assert _keys(s3) == ["async/in/request.bin"]
+    clock.advance(0.01)
+    output = s3.get_object(Bucket="churn", Key="async/out/request-1.out")
+    assert output["Body"].read() == BINARY
+    assert output["ContentType"] == "application/x-image"
+    assert simulator.calls_to("InvokeEndpointAsync")[0].params == {
+        "EndpointName": "churn",
+        "ContentType": "application/x-image",
+        "InferenceId": "request-1",
+        "InputLocation": ASYNC_INPUT,
+        "RequestTTLSeconds": 600,
+        "BodyLength": 0,
+    }
+
+
+def test_an_async_model_error_leaves_the_failure_in_s3(
+    sagemaker: BaseClient, runtime: BaseClient, s3: BaseClient, clock: _Clock
+) -> None:
+    # Given an asynchronous endpoint, and its input uploaded to S3
+    _async_endpoint(sagemaker, s3, clock)
+
+    # When an invocation without an InferenceId asks the model to fail, and processing is done
+    response = runtime.invoke_endpoint_async(
+        EndpointName="churn", InputLocation=ASYNC_INPUT, CustomAttributes="simulate-model-error"
+    )
+    clock.advance(SimulatorSettings.async_seconds)
+
+    # Then SageMaker's generated InferenceId names the failure object, and no output appears
+    failure = f"async/failed/{response['InferenceId']}.error"
+    assert sorted(_keys(s3)) == sorted(["async/in/request.bin", failure])
+    body = s3.get_object(Bucket="churn", Key=failure)["Body"].read()
+    assert body == b"Simulated model error"
+
+
+def test_async_invocations_need_an_async_endpoint_and_an_input(
+    sagemaker: BaseClient, runtime: BaseClient, s3: BaseClient, clock: _Clock
+) -> None:
+    # Given an asynchronous endpoint, and a real-time one
+    _async_endpoint(sagemaker, s3, clock)
+    _in_service_on_clock(sagemaker, clock, "realtime", "realtime-v1")
+
+    # When the real-time one is invoked asynchronously, and the async one on a missing input
+    with pytest.raises(ClientError) as realtime:
+        runtime.invoke_endpoint_async(EndpointName="realtime", InputLocation=ASYNC_INPUT)
+    with pytest.raises(ClientError) as missing:
+        runtime.invoke_endpoint_async(
+            EndpointName="churn", InputLocation="s3://churn/async/in/nothing.bin"
+        )
+
+    # Then both are ValidationErrors
+    assert _error(realtime) == {
+        "Code": "ValidationError",
+        "Message": "Endpoint realtime is not an asynchronous inference endpoint.",
+    }
+    assert _error(missing) == {
+        "Code": "ValidationError",
+        "Message": "Could not read the input location s3://churn/async/in/nothing.bin.",
+    }
+
+
+def test_reset_forgets_pending_async_results(
+    local_aws: LocalAws,
+    sagemaker: BaseClient,
+    runtime: BaseClient,
+    s3: BaseClient,
+    simulator: SageMakerSimulator,
+    clock: _Clock,
+) -> None:
+    # Given an asynchronous invocation still being processed
+    _async_endpoint(sagemaker, s3, clock)
+    runtime.invoke_endpoint_async(EndpointName="churn", InputLocation=ASYNC_INPUT)
+
+    # When LocalAws is reset, and the processing time passes
+    local_aws.reset()
+    clock.advance(SimulatorSettings.async_seconds)
+    s3.create_bucket(Bucket="churn")
+
+    # Then nothing is written into the new bucket of the same name
+    assert _keys(s3) == []
+    assert simulator.misuse == []

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from endpoint_provider.property_errors import SAGEMAKER_NAME_PATTERN
+from localaws.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -60,32 +60,9 @@ PSEUDO_PARAMETERS = {
 }
 
 
-class CloudFormationLoader(yaml.SafeLoader):
-    """SafeLoader that turns CloudFormation short-form tags into their long form."""
-
-
-def _construct_intrinsic(loader: CloudFormationLoader, tag_suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if tag_suffix == "Ref":
-        return {"Ref": value}
-    if tag_suffix == "Condition":
-        return {"Condition": value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{tag_suffix}": value}
-
-
-CloudFormationLoader.add_multi_constructor("!", _construct_intrinsic)
-
-
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=CloudFormationLoader)
+    return load_template(TEMPLATE)
 
 
 @pytest.fixture(scope="module")
