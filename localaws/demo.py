@@ -384,7 +384,8 @@ def play(template_path: Path, args: argparse.Namespace) -> None:
             account=ACCOUNT_ID,
             exports={
                 f"{PROVIDER_STACK}-ServiceToken": lambda_.function_arn,
-                f"{PROVIDER_STACK}-AsyncPayloadBucketName": PAYLOAD_BUCKET,
+                f"{PROVIDER_STACK}-AsyncOutputS3Uri": f"s3://{PAYLOAD_BUCKET}/async-output/",
+                f"{PROVIDER_STACK}-AsyncFailureS3Uri": f"s3://{PAYLOAD_BUCKET}/async-failure/",
             },
         )
         printer = EventPrinter(args.stack_name, time.monotonic())
