@@ -1,0 +1,294 @@
+"""Invoker cold start: a fresh process importing the handler and serving its first request,
+against a fresh process that imports boto3, builds the client and makes the same call.
+
+Runs alternate (baseline, invoker with tracing off, invoker with active tracing) so that drift
+lands on all alike; medians and their ratios are reported. Time is counted from the spawn to
+the first answer, interpreter start-up included and teardown excluded (Lambda freezes the
+process after the answer). With active tracing, a UDP listener stands in for the X-Ray daemon
+and the run checks that the handler's and the SageMaker call's subsegments arrive.
+
+Also: `python -X importtime` of both (top import costs), a cProfile of the invoker's first
+request, and the deployment size from `sam build`'s output (.aws-sam/build).
+
+    python -m bench.cold_start [--python PY313] [--smoke] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    CODE_ROOT,
+    ROOT,
+    invoker_environment,
+    lambda_pythonpath,
+    median,
+    ratio,
+    say,
+    write_json,
+)
+from bench.runtime_server import RuntimeServer
+
+CHILD = ROOT / "bench" / "cold_child.py"
+BUILD = CODE_ROOT / ".aws-sam" / "build"
+MODES = ("baseline", "invoker", "invoker, active tracing")
+
+
+class XRayDaemon:
+    """Collects the UDP datagrams the X-Ray SDK sends (`{"format":"json",...}\\n{segment}`)."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.settimeout(0.2)
+        self.address = f"127.0.0.1:{self._socket.getsockname()[1]}"
+        self.documents: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._listen, daemon=True)
+        self._thread.start()
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                datagram = self._socket.recv(65536)
+            except TimeoutError:
+                continue
+            _, _, body = datagram.partition(b"\n")
+            try:
+                self.documents.append(json.loads(body))
+            except ValueError:
+                continue
+
+    def names(self) -> set[str]:
+        found: set[str] = set()
+        stack = list(self.documents)
+        while stack:
+            document = stack.pop()
+            found.add(document.get("name", ""))
+            stack.extend(document.get("subsegments", []))
+        return found
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._socket.close()
+
+
+def child_environment(runtime_url: str, *, tracing: bool, daemon: str = "") -> dict[str, str]:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "POWERTOOLS_", "_X_AMZN", "LAMBDA_"))
+    }
+    environment |= invoker_environment(runtime_url, tracing=tracing)
+    if daemon:
+        environment["AWS_XRAY_DAEMON_ADDRESS"] = daemon
+    environment["PYTHONPATH"] = lambda_pythonpath()
+    environment["PYTHONDONTWRITEBYTECODE"] = "1"
+    return environment
+
+
+def spawn(python: str, mode: str, environment: dict[str, str], *extra: str) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-cold-") as folder:
+        result_path = Path(folder) / "result.json"
+        child_mode = "baseline" if mode == "baseline" else "invoker"
+        spawned = time.time()
+        completed = subprocess.run(
+            [python, *extra, str(CHILD), child_mode, str(result_path)],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if completed.returncode != 0 or not result_path.exists():
+            raise RuntimeError(f"{mode} cold start failed:\n{completed.stderr[-3000:]}")
+        result = json.loads(result_path.read_text())
+    result["startup_s"] = result["started_wall"] - spawned
+    result["end_to_end_s"] = result["done_wall"] - spawned
+    result["stderr"] = completed.stderr
+    return result
+
+
+def parse_importtime(stderr: str) -> dict[str, tuple[float, float]]:
+    """module -> (self ms, cumulative ms) from a `python -X importtime` log."""
+    found = {}
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "imported package" in line:
+            continue
+        own, cumulative, name = line.removeprefix("import time:").split("|")
+        found[name.strip()] = (int(own) / 1000, int(cumulative) / 1000)
+    return found
+
+
+def top_imports(modules: dict[str, tuple[float, float]], top: int = 12) -> list[dict[str, Any]]:
+    """The heaviest imports by cumulative time, outermost first: a package is listed, not
+    also each of its submodules."""
+    chosen: list[dict[str, Any]] = []
+    for name, (own, cumulative) in sorted(modules.items(), key=lambda item: -item[1][1]):
+        if not any(name.startswith(f"{taken['module']}.") for taken in chosen):
+            chosen.append({"module": name, "self_ms": own, "cumulative_ms": cumulative})
+        if len(chosen) == top:
+            break
+    return chosen
+
+
+def extra_imports(
+    baseline: dict[str, tuple[float, float]],
+    invoker: dict[str, tuple[float, float]],
+    top: int = 12,
+) -> list[dict[str, Any]]:
+    """What the invoker imports that the baseline does not, by top-level package: the sum of
+    those modules' own import time."""
+    packages: dict[str, list[float]] = {}
+    for name, (own, _) in invoker.items():
+        if name not in baseline:
+            total = packages.setdefault(name.split(".")[0], [0.0, 0])
+            total[0] += own
+            total[1] += 1
+    ranked = sorted(packages.items(), key=lambda item: -item[1][0])[:top]
+    return [
+        {"package": name, "self_ms": total[0], "modules": int(total[1])} for name, total in ranked
+    ]
+
+
+def first_request_profile(python: str, environment: dict[str, str]) -> str:
+    """cProfile of one invoker cold start (import and first request), by cumulative time."""
+    with tempfile.TemporaryDirectory(prefix="bench-cold-") as folder:
+        result, profile = Path(folder) / "result.json", Path(folder) / "profile.txt"
+        subprocess.run(
+            [python, str(CHILD), "invoker", str(result), "--profile", str(profile)],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+            check=False,
+        )
+        return profile.read_text() if profile.exists() else ""
+
+
+def deployment_size() -> dict[str, Any]:
+    """Unzipped bytes of the invoker's (else the provider's) build and the shared layer."""
+    if not BUILD.is_dir():
+        return {"error": f"{BUILD} missing: run `make build` first"}
+    function = next(
+        (name for name in ("InvokerFunction", "ProviderFunction") if (BUILD / name).is_dir()), ""
+    )
+    if not function or not (BUILD / "SharedLayer").is_dir():
+        return {"error": "no function or SharedLayer under .aws-sam/build"}
+
+    def size(path: Path) -> int:
+        return sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
+
+    layer = BUILD / "SharedLayer" / "python"
+    entries = layer.iterdir() if layer.is_dir() else ()
+    packages = sorted(
+        ((item.name, size(item) if item.is_dir() else item.stat().st_size) for item in entries),
+        key=lambda pair: -pair[1],
+    )
+    built = (BUILD / "template.yaml").stat().st_mtime
+    return {
+        "function": function,
+        "function_bytes": size(BUILD / function),
+        "layer_bytes": size(BUILD / "SharedLayer"),
+        "built": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(built)),
+        "layer_top": [{"name": name, "bytes": count} for name, count in packages[:8]],
+    }
+
+
+def run(python: str, *, smoke: bool) -> dict[str, Any]:
+    rounds = 2 if smoke else 15
+    samples: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
+    daemon = XRayDaemon()
+    try:
+        with RuntimeServer() as server:
+            environments = {
+                "baseline": child_environment(server.url, tracing=False),
+                "invoker": child_environment(server.url, tracing=False),
+                "invoker, active tracing": child_environment(
+                    server.url, tracing=True, daemon=daemon.address
+                ),
+            }
+            # One of each first: the OS's file cache warm for all, as on a warm Lambda host.
+            for mode in () if smoke else MODES:
+                spawn(python, mode, environments[mode])
+            daemon.documents.clear()
+            for index in range(rounds):
+                order = MODES if index % 2 == 0 else tuple(reversed(MODES))
+                for mode in order:
+                    samples[mode].append(spawn(python, mode, environments[mode]))
+                say(f"  cold start round {index + 1}/{rounds}")
+            traced = sorted(daemon.names())
+            logs = {
+                mode: parse_importtime(
+                    spawn(python, mode, environments[mode], "-X", "importtime")["stderr"]
+                )
+                for mode in ("baseline", "invoker")
+            }
+            importtime = {
+                "top": {mode: top_imports(modules) for mode, modules in logs.items()},
+                "extra": extra_imports(logs["baseline"], logs["invoker"]),
+                "total_self_ms": {
+                    mode: sum(own for own, _ in modules.values()) for mode, modules in logs.items()
+                },
+            }
+            profile = "" if smoke else first_request_profile(python, environments["invoker"])
+    finally:
+        daemon.close()
+    summary = {}
+    base = median([sample["end_to_end_s"] for sample in samples["baseline"]])
+    for mode, runs in samples.items():
+        end_to_end = median([sample["end_to_end_s"] for sample in runs])
+        summary[mode] = {
+            "runs": len(runs),
+            "end_to_end_s": end_to_end,
+            "startup_s": median([sample["startup_s"] for sample in runs]),
+            "import_s": median([sample["import_s"] for sample in runs]),
+            "first_request_s": median([sample["first_request_s"] for sample in runs]),
+            "modules": median([sample["modules"] for sample in runs]),
+            "xray_imported": all(sample["xray_imported"] for sample in runs),
+            "ratio": ratio(end_to_end, base),
+        }
+    return {
+        "python": samples["baseline"][0]["python"],
+        "summary": summary,
+        "traced_subsegments": traced,
+        "tracing_works": "## handler" in traced and any("sagemaker" in n.lower() for n in traced),
+        "importtime": importtime,
+        "profile": profile,
+        "deployment": deployment_size(),
+    }
+
+
+def default_python() -> str:
+    return os.environ.get("BENCH_COLD_PYTHON") or sys.executable
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", default=default_python(), help="interpreter to start")
+    parser.add_argument("--smoke", action="store_true", help="2 rounds instead of 15")
+    parser.add_argument("--json", help="write the results here")
+    arguments = parser.parse_args()
+    outcome = run(arguments.python, smoke=arguments.smoke)
+    write_json(arguments.json, outcome)
+    if not arguments.json:
+        summary = {key: outcome[key] for key in ("python", "summary", "tracing_works")}
+        say(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,541 @@
+"""Runs every benchmark, prints the summary table and writes bench/RESULTS.md.
+
+Each benchmark runs in a process of its own (its own environment, nothing left over from the
+one before), one after the other. Every figure is a ratio against a baseline measured in the
+same run, because these machines are noisy.
+
+    python -m bench.run                  # everything; writes bench/RESULTS.md (make bench)
+    python -m bench.run --smoke          # < 30 s, checks that it all still runs (make bench-smoke)
+    python -m bench.run --only hot cold  # some of: hot cold provider fanout
+
+BENCH_CODE_ROOT=/path/to/a/copy measures that copy's functions/ and layers/ instead (with
+--output elsewhere): how to try an optimisation before making it.
+
+Exit status 1 if a benchmark failed to run (a missed bar is a result, not a failure), or with
+--strict if a bar is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.common import CODE_ROOT, ROOT, lambda_pythonpath, machine, say
+
+RESULTS = ROOT / "bench" / "RESULTS.md"
+DEFAULT_COLD_PYTHON = "/tmp/sagemaker-endpoint-bench-py313/bin/python"
+
+
+class Section:
+    def __init__(self, key: str, module: str, title: str, full: float, smoke: float) -> None:
+        self.key, self.module, self.title = key, module, title
+        self.time_limit = {False: full, True: smoke}
+
+
+SECTIONS = (
+    Section("hot", "bench.invoker_hot_path", "1. Invoker hot path", 180, 40),
+    Section("cold", "bench.cold_start", "2. Invoker cold start", 150, 40),
+    Section("provider", "bench.provider_reaction", "3. Provider reaction time", 150, 40),
+    Section("fanout", "bench.fan_out", "4. Fan-out under throttling", 240, 60),
+)
+
+
+def run_section(section: Section, smoke: bool, cold_python: str) -> dict[str, Any]:
+    """The section's JSON result, or {"error": ...} if it did not finish."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        out = Path(folder) / "result.json"
+        command = [sys.executable, "-m", section.module, "--json", str(out)]
+        if smoke:
+            command.append("--smoke")
+        elif section.key == "hot":
+            command.append("--profile")
+        if section.key == "cold":
+            command += ["--python", cold_python]
+        environment = dict(os.environ)
+        environment["PYTHONPATH"] = lambda_pythonpath()
+        started = time.monotonic()
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        # Bounded: a section that outlives its limit is killed and reported.
+        timer = threading.Timer(section.time_limit[smoke], process.kill)
+        timer.start()
+        tail: list[str] = []
+        try:
+            for line in process.stderr or ():
+                tail = [*tail[-60:], line.rstrip()]
+                if line.startswith("  "):
+                    say(line.rstrip())
+            returncode = process.wait()
+        finally:
+            timer.cancel()
+        seconds = time.monotonic() - started
+        if seconds >= section.time_limit[smoke]:
+            return {"error": f"killed after {seconds:.0f} s\n" + "\n".join(tail)}
+        if returncode != 0 or not out.exists():
+            return {"error": f"exit {returncode}\n" + "\n".join(tail)}
+        result = json.loads(out.read_text())
+        result["seconds"] = seconds
+        return result
+
+
+# --- the summary table ---------------------------------------------------------------------------
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def _x(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
+def _met(value: float, bar: float) -> str:
+    return "yes" if value <= bar else f"**no** (+{value - bar:.2f}x over)"
+
+
+Row = tuple[str, str, str, str, str, str, str]
+
+
+def hot_rows(result: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for case in result["results"]:
+        for quantile, bar in (("p50", 1.05), ("p99", 1.10)):
+            base = case[f"baseline_{quantile}_ms"]
+            value = case[f"invoker_{quantile}_ms"]
+            honest = case[f"{quantile}_ratio"]
+            note = _met(honest, bar)
+            floor = case[f"floor_{quantile}_ratio"]
+            over = case[f"{quantile}_ratio_over_floor"]
+            note += f"; {case['codec']} floor {floor:.2f}x, invoker over it {over:.2f}x"
+            rows.append(
+                (
+                    f"1 hot path, {case['name']}",
+                    quantile,
+                    f"{base:.3f} ms",
+                    f"{value:.3f} ms",
+                    _x(honest),
+                    f"<= {bar:.2f}x",
+                    note,
+                )
+            )
+    return rows
+
+
+def cold_rows(result: dict[str, Any]) -> list[Row]:
+    summary = result["summary"]
+    base = summary["baseline"]["end_to_end_s"]
+    rows: list[Row] = []
+    for mode in ("invoker", "invoker, active tracing"):
+        found = summary[mode]
+        bar = "<= 1.20x" if mode == "invoker" else "tracing works"
+        met = (
+            _met(found["ratio"], 1.20)
+            if mode == "invoker"
+            else ("yes" if result["tracing_works"] else "**no**")
+            + f" ({', '.join(result['traced_subsegments']) or 'nothing'} received)"
+        )
+        rows.append(
+            (
+                f"2 cold start, {mode}",
+                f"median of {found['runs']}, spawn to first answer",
+                _ms(base),
+                _ms(found["end_to_end_s"]),
+                _x(found["ratio"]),
+                bar,
+                met,
+            )
+        )
+    deployment = result.get("deployment", {})
+    if "error" not in deployment:
+        total = deployment["function_bytes"] + deployment["layer_bytes"]
+        rows.append(
+            (
+                "2 deployment size",
+                f"unzipped {deployment['function']} + SharedLayer",
+                "",
+                f"{total / 1e6:.1f} MB",
+                "",
+                "",
+                f"built {deployment['built']}",
+            )
+        )
+    return rows
+
+
+def provider_rows(result: dict[str, Any]) -> list[Row]:
+    """Against boto3's waiter, measured in the same run: its 30 s cadence is what any wait for
+    an endpoint (in service, deleted) gets without a provider."""
+    bars = result["bars"]
+    waiter = next(r for r in result["results"] if r["baseline"])
+    rows: list[Row] = []
+    for lifecycle in result["results"]:
+        if lifecycle["baseline"]:
+            continue
+        minutes = lifecycle["simulated_duration_s"] / 60
+        name = f"3 provider, {lifecycle['request'].lower()} {minutes:.0f} min"
+        worst = lifecycle["max_describe_gap_s"]
+        rows.append(
+            (
+                name,
+                "final state -> SUCCESS, this run (worst case)",
+                f"waiter {waiter['detect_s']:.1f} s ({waiter['max_describe_gap_s']:.0f} s)",
+                f"{lifecycle['reaction_s']:.1f} s ({worst:.1f} s)",
+                _x(worst / waiter["max_describe_gap_s"]),
+                f"<= {bars['detect_s']:.0f} s",
+                "yes" if max(lifecycle["reaction_s"], worst) <= bars["detect_s"] else "**no**",
+            )
+        )
+        per5 = lifecycle["describes_per_5s"]
+        short = lifecycle["gaps_under_5s"]
+        rows.append(
+            (
+                name,
+                "DescribeEndpoint per 5 s (calls, invocations)",
+                f"waiter {waiter['describes_per_5s']:.2f}",
+                f"{per5:.2f} ({lifecycle['describes']}, {lifecycle['invocations']})",
+                _x(per5 / waiter["describes_per_5s"]),
+                "<= 1 per 5 s",
+                ("yes on average" if per5 <= 1 else "**no**")
+                + (
+                    f"; {short} gap(s) < 5 s: {'; '.join(sorted(set(lifecycle['short_gaps'])))}"
+                    if short
+                    else "; no gap < 5 s"
+                ),
+            )
+        )
+    return rows
+
+
+def fanout_rows(result: dict[str, Any]) -> list[Row]:
+    base, throttled = result["results"]
+    retries = sum(throttled["throttled"].values())
+    rate = throttled["rate_per_s"]
+    return [
+        (
+            f"4 fan-out, {throttled['lifecycles']} lifecycles",
+            f"total time, DescribeEndpoint + UpdateEndpoint at {rate:g}/s",
+            f"{base['wall_s']:.1f} s unthrottled",
+            f"{throttled['wall_s']:.1f} s",
+            _x(result["wall_ratio"]),
+            "every one succeeds",
+            ("yes" if throttled["succeeded"] == throttled["lifecycles"] else "**no**")
+            + f" ({throttled['succeeded']}/{throttled['lifecycles']}; {retries} throttled calls"
+            f" retried)",
+        )
+    ]
+
+
+ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
+    "hot": hot_rows,
+    "cold": cold_rows,
+    "provider": provider_rows,
+    "fanout": fanout_rows,
+}
+HEADER = ("Benchmark", "Measure", "Baseline", "Measured", "Ratio", "Bar", "Met")
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def summary_rows(results: dict[str, dict[str, Any]]) -> list[Row]:
+    rows: list[Row] = []
+    for section in SECTIONS:
+        result = results.get(section.key)
+        if result is None:
+            continue
+        if "error" in result:
+            first = result["error"].splitlines()[0]
+            rows.append((section.title, "did not run", "", "", "", "", f"**error**: {first}"))
+            continue
+        try:
+            rows += ROWS[section.key](result)
+        except (KeyError, TypeError, ValueError, StopIteration) as error:
+            rows.append((section.title, "unreadable result", "", "", "", "", repr(error)))
+    return rows
+
+
+# --- details -------------------------------------------------------------------------------------
+
+
+def hot_details(result: dict[str, Any]) -> list[str]:
+    lines = [
+        f"Python {result.get('python', '?')}; requests rotate baseline, floor, invoker"
+        " (A B C C B A); milliseconds per request. The floor is the baseline plus the event"
+        " shape's own conversion of the payload (base64: b64decode + b64encode; json:"
+        " json.dumps + json.loads; text: encode + decode), what any handler of that shape pays.",
+        "",
+        "| Case | Iterations | Baseline p50 / p99 | Floor p50 / p99 | Invoker p50 / p99 |"
+        " Invoker / baseline | Floor / baseline | Invoker / floor |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for case in result["results"]:
+        lines.append(
+            f"| {case['name']} | {case['iterations']} |"
+            f" {case['baseline_p50_ms']:.3f} / {case['baseline_p99_ms']:.3f} |"
+            f" {case['codec']}: {case['floor_p50_ms']:.3f} / {case['floor_p99_ms']:.3f} |"
+            f" {case['invoker_p50_ms']:.3f} / {case['invoker_p99_ms']:.3f} |"
+            f" {case['p50_ratio']:.2f}x / {case['p99_ratio']:.2f}x |"
+            f" {case['floor_p50_ratio']:.2f}x / {case['floor_p99_ratio']:.2f}x |"
+            f" {case['p50_ratio_over_floor']:.2f}x / {case['p99_ratio_over_floor']:.2f}x |"
+        )
+    for found in result.get("profiles", []):
+        lines += [
+            "",
+            f"**Profile, {found['case']}** ({found['iterations']} requests each under cProfile,"
+            f" which inflates both alike): own time per request {found['baseline_us']:.0f} us"
+            f" (baseline) vs {found['invoker_us']:.0f} us (invoker).",
+            "",
+            "| Package | Baseline us/request | Invoker us/request | Extra |",
+            "|---|---|---|---|",
+        ]
+        for row in found["packages"][:10]:
+            extra = row["invoker_us"] - row["baseline_us"]
+            lines.append(
+                f"| {row['package']} | {row['baseline_us']:.1f} | {row['invoker_us']:.1f} |"
+                f" {extra:+.1f} |"
+            )
+        lines += ["", "| Function (extra own time) | Package | us/request | calls/request |"]
+        lines.append("|---|---|---|---|")
+        for row in found["functions"][:10]:
+            lines.append(
+                f"| `{row['function']}` | {row['package']} | {row['extra_us']:+.1f} |"
+                f" {row['calls']:.1f} |"
+            )
+    return lines
+
+
+def cold_details(result: dict[str, Any]) -> list[str]:
+    lines = [
+        f"Python {result['python']}. Each run is a fresh process; medians. `start-up` is the"
+        " interpreter until the script's first line, `import` the handler module (or boto3),"
+        " `first request` building clients and the call.",
+        "",
+        "| Mode | Runs | Start-up | Import | First request | Spawn to answer | Ratio | Modules"
+        " | X-Ray SDK imported |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for mode, found in result["summary"].items():
+        lines.append(
+            f"| {mode} | {found['runs']} | {_ms(found['startup_s'])} | {_ms(found['import_s'])}"
+            f" | {_ms(found['first_request_s'])} | {_ms(found['end_to_end_s'])} |"
+            f" {found['ratio']:.2f}x | {found['modules']:.0f} | {found['xray_imported']} |"
+        )
+    importtime = result["importtime"]
+    total = importtime["total_self_ms"]
+    lines += [
+        "",
+        f"`python -X importtime` (one run each; all imports: baseline {total['baseline']:.0f} ms,"
+        f" invoker {total['invoker']:.0f} ms). What the invoker imports beyond the baseline,"
+        " by package (own time of those modules):",
+        "",
+        "| Package | Own import time | Modules |",
+        "|---|---|---|",
+    ]
+    for row in importtime["extra"]:
+        lines.append(f"| {row['package']} | {row['self_ms']:.1f} ms | {row['modules']} |")
+    lines += ["", "Heaviest imports, cumulative:", "", "| Baseline | ms | Invoker | ms |"]
+    lines.append("|---|---|---|---|")
+    base_top, invoker_top = importtime["top"]["baseline"], importtime["top"]["invoker"]
+    for index in range(max(len(base_top), len(invoker_top))):
+        cells = []
+        for column in (base_top, invoker_top):
+            row = column[index] if index < len(column) else None
+            cells += [row["module"], f"{row['cumulative_ms']:.1f}"] if row else ["", ""]
+        lines.append("| " + " | ".join(cells) + " |")
+    deployment = result.get("deployment", {})
+    lines.append("")
+    if "error" in deployment:
+        lines.append(f"Deployment size: {deployment['error']}.")
+    else:
+        lines += [
+            f"Deployment size (`sam build` of {deployment['built']}, unzipped):"
+            f" {deployment['function']} {deployment['function_bytes'] / 1e3:.1f} kB,"
+            f" SharedLayer {deployment['layer_bytes'] / 1e6:.1f} MB; largest in the layer: "
+            + ", ".join(
+                f"{row['name']} {row['bytes'] / 1e6:.1f} MB" for row in deployment["layer_top"]
+            )
+            + ".",
+        ]
+    if result.get("profile"):
+        profile = "\n".join(result["profile"].strip().splitlines()[:45])
+        lines += ["", "<details><summary>cProfile of one invoker cold start</summary>", ""]
+        lines += ["```", profile, "```", "", "</details>"]
+    return lines
+
+
+def provider_details(result: dict[str, Any]) -> list[str]:
+    lines = [
+        "Simulated seconds: the simulator runs `time_scale` times real time, and the poll"
+        " interval (5 s), Lambda timeout (900 s), hand-off and deadline margins (60 s),"
+        " ServiceTimeout and crhelper's 0.5 s timeout guard are scaled alike. `detect` is from"
+        " the endpoint's final state to the DescribeEndpoint that saw it; `answer` the real time"
+        " from there to the SUCCESS at the ResponseURL (work that does not speed up with the"
+        " simulation, added unscaled). The longest gap between two DescribeEndpoint calls bounds"
+        " `detect`; per-call overhead is scaled up too, so simulated gaps run a little long.",
+        "",
+        "| Lifecycle | Simulated | Scale | Detect | Answer | Reaction | DescribeEndpoint |"
+        " Per 5 s | Min gap | Max gap | Gaps < 5 s | Invocations |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in result["results"]:
+        lines.append(
+            f"| {row['scenario']}: {row['request']} | {row['simulated_duration_s']:.0f} s |"
+            f" {row['time_scale']:g} | {row['detect_s']:.1f} s | {row['answer_ms']:.0f} ms |"
+            f" {row['reaction_s']:.1f} s | {row['describes']} | {row['describes_per_5s']:.2f} |"
+            f" {row['min_describe_gap_s']:.1f} s | {row['max_describe_gap_s']:.1f} s |"
+            f" {row['gaps_under_5s']} | {row['invocations']} |"
+        )
+    gaps = sorted({gap for row in result["results"] for gap in row["short_gaps"]})
+    if gaps:
+        lines += ["", "DescribeEndpoint calls closer than 5 s came " + "; ".join(gaps) + "."]
+    lines += [
+        "",
+        "Anchors: crhelper polls every 120 s (InService seen 60 s late on average, 120 s at"
+        " worst); the CDK provider framework every 5 s; boto3's waiter every 30 s (measured"
+        " above in the same run).",
+    ]
+    return lines
+
+
+def fanout_details(result: dict[str, Any]) -> list[str]:
+    lines = [
+        "Each lifecycle (create, update, delete) on its own thread, stack, Lambda and provider"
+        " module; real time"
+        + (f" x{result['time_scale']:g}" if result.get("time_scale", 1) != 1 else "")
+        + ", polls every 5 s"
+        + (" (scaled)" if result.get("time_scale", 1) != 1 else "")
+        + ". Throttled calls are retried by botocore (adaptive mode, 10 attempts).",
+        "",
+        "| Run | Succeeded | Total | Create p50 / max | Update p50 / max | Delete p50 / max |"
+        " DescribeEndpoint calls | Throttled | Invocations |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in result["results"]:
+        spans = " | ".join(
+            f"{run['request_p50_s'].get(name, 0):.1f} / {run['request_max_s'].get(name, 0):.1f} s"
+            for name in ("Create", "Update", "Delete")
+        )
+        throttled = ", ".join(f"{k} {v}" for k, v in run["throttled"].items()) or "none"
+        label = run["label"] + (f" ({run['rate_per_s']:g}/s)" if run["rate_per_s"] else "")
+        lines.append(
+            f"| {label} | {run['succeeded']}/{run['lifecycles']} | {run['wall_s']:.1f} s |"
+            f" {spans} | {run['calls'].get('DescribeEndpoint', 0)} | {throttled} |"
+            f" {run['invocations']} |"
+        )
+        for failure in run["failed"][:5]:
+            lines.append(f"|  | failed: {failure.splitlines()[0]} | | | | | | | |")
+    if result.get("shared_module"):
+        lines += ["", "Run with `--shared-module`: one provider module for every thread."]
+    return lines
+
+
+DETAILS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "hot": hot_details,
+    "cold": cold_details,
+    "provider": provider_details,
+    "fanout": fanout_details,
+}
+
+
+def report(
+    results: dict[str, dict[str, Any]], smoke: bool, seconds: float, cold_python: str
+) -> tuple[str, str]:
+    """(the summary table, the whole Markdown document)."""
+    host = machine()
+    summary = table(summary_rows(results))
+    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    cold = results.get("cold", {})
+    lines = [
+        "# Benchmarks" + (" (smoke run: too few iterations to trust)" if smoke else ""),
+        "",
+        f"`make bench{'-smoke' if smoke else ''}` on {when}, {seconds:.0f} s. Every figure is a"
+        " ratio against a baseline measured in the same run, on the same machine:",
+        "",
+        f"- CPU: {host['cpu']}, {host['cores']} cores, {host['memory']} memory",
+        f"- OS: {host['os']}",
+        f"- Python: {host['python']} (hot path, provider, fan-out);"
+        f" {cold.get('python', '?')} for the cold start ({cold_python})",
+    ]
+    if CODE_ROOT != ROOT:
+        lines.append(f"- Code measured: functions/ and layers/ of {CODE_ROOT} (BENCH_CODE_ROOT)")
+    lines += ["", "## Summary", "", summary]
+    for section in SECTIONS:
+        result = results.get(section.key)
+        if result is None:
+            continue
+        lines += ["", f"## {section.title}", ""]
+        if "error" in result:
+            lines += ["```", result["error"].strip()[-3000:], "```"]
+            continue
+        try:
+            lines += DETAILS[section.key](result)
+        except (KeyError, TypeError, ValueError) as error:
+            lines.append(f"(details unreadable: {error!r})")
+        lines.append(f"\n_{section.title.split('. ', 1)[1]} took {result['seconds']:.0f} s._")
+    return summary, "\n".join(lines) + "\n"
+
+
+def bars_missed(results: dict[str, dict[str, Any]]) -> bool:
+    return any("**no**" in row[-1] for row in summary_rows(results))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="a quick run that checks it works")
+    parser.add_argument("--only", nargs="+", choices=[s.key for s in SECTIONS])
+    parser.add_argument(
+        "--cold-python",
+        default=os.environ.get("BENCH_COLD_PYTHON")
+        or (DEFAULT_COLD_PYTHON if Path(DEFAULT_COLD_PYTHON).exists() else sys.executable),
+        help="interpreter for the cold start (Lambda's 3.13 with the pinned packages)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help=f"Markdown file to write (default {RESULTS.relative_to(ROOT)}; none with --smoke)",
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a bar is missed")
+    arguments = parser.parse_args()
+    output = arguments.output or (None if arguments.smoke else RESULTS)
+    started = time.monotonic()
+    results: dict[str, dict[str, Any]] = {}
+    for section in SECTIONS:
+        if arguments.only and section.key not in arguments.only:
+            continue
+        say(f"{section.title} ...")
+        results[section.key] = run_section(section, arguments.smoke, arguments.cold_python)
+        if "error" in results[section.key]:
+            say(f"  FAILED: {results[section.key]['error'][-1500:]}")
+    summary, document = report(
+        results, arguments.smoke, time.monotonic() - started, arguments.cold_python
+    )
+    print(summary)
+    if output:
+        output.write_text(document)
+        say(f"written to {output}")
+    failed = any("error" in result for result in results.values())
+    if failed or (arguments.strict and bars_missed(results)):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
