@@ -26,7 +26,7 @@ def invoker() -> Invoker:
     settings = InvokerSettings.from_environment()
     # One retry: enough for a throttled call, and two attempts still fit the timeout.
     clients = AwsClients(botocore_config(settings.read_timeout_seconds, max_attempts=2))
-    gateway = RuntimeGateway(clients.sagemaker_runtime, clients.s3, settings)
+    gateway = RuntimeGateway(clients.sagemaker_runtime, lambda: clients.s3, settings)
     return Invoker(gateway, settings.endpoint_name)
 
 
@@ -65,7 +65,10 @@ def _measure(invocation: Invocation | None, answer: Answer, latency_ms: float) -
     if answer.error_kind:
         with single_metric(name="Errors", unit=MetricUnit.Count, value=1) as error_metric:
             error_metric.add_dimension(name="ErrorKind", value=answer.error_kind)
-    logger.info(
+    # Successes are logged at DEBUG: an INFO line per request costs the hot path more than
+    # the rest of the handler (bench/RESULTS.md); the metrics count them anyway.
+    log = logger.warning if answer.error_kind else logger.debug
+    log(
         "invocation answered",
         status=answer.status,
         mode=invocation.mode if invocation else None,

@@ -160,35 +160,36 @@ def _decode_base64(text: str, name: str) -> bytes:
 
 def _render_http(answer: Answer) -> dict[str, Any]:
     headers = {"Content-Type": answer.content_type, **answer.headers}
-    textual = _is_text(answer.content_type, answer.body)
+    text = _as_text(answer.content_type, answer.body)
     return {
         "statusCode": answer.status,
         "headers": headers,
-        "body": answer.body.decode() if textual else base64.b64encode(answer.body).decode(),
-        "isBase64Encoded": not textual,
+        "body": text if text is not None else base64.b64encode(answer.body).decode(),
+        "isBase64Encoded": text is None,
     }
 
 
 def _render_direct(answer: Answer) -> dict[str, Any]:
     rendered: dict[str, Any] = {"statusCode": answer.status, "contentType": answer.content_type}
     rendered.update({_camel(name): value for name, value in answer.headers.items()})
-    if answer.content_type.split(";")[0].strip().endswith("json") and answer.body:
-        rendered["body"] = json.loads(answer.body)
-    elif _is_text(answer.content_type, answer.body):
-        rendered["body"] = answer.body.decode()
-    else:
+    text = _as_text(answer.content_type, answer.body)
+    if text is None:
         rendered["bodyBase64"] = base64.b64encode(answer.body).decode()
+    elif answer.content_type.split(";")[0].strip().endswith("json") and text:
+        rendered["body"] = json.loads(text)
+    else:
+        rendered["body"] = text
     return rendered
 
 
-def _is_text(content_type: str, body: bytes) -> bool:
+def _as_text(content_type: str, body: bytes) -> str | None:
+    """The body as text when its type is textual and it decodes; None means send base64."""
     if not any(marker in content_type for marker in TEXT_TYPES):
-        return False
+        return None
     try:
-        body.decode()
+        return body.decode()
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
 
 
 def _camel(header: str) -> str:

@@ -57,6 +57,8 @@ class Progress:
     stage: str = APPLY
     invocation: int = 1
     failure_reason: str | None = None
+    # When SageMaker was last asked, so that a fresh invocation keeps the poll interval.
+    last_poll: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +66,7 @@ class Progress:
             "Stage": self.stage,
             "Invocation": self.invocation,
             "FailureReason": self.failure_reason,
+            "LastPoll": self.last_poll,
         }
 
     @classmethod
@@ -73,6 +76,7 @@ class Progress:
             stage=data["Stage"],
             invocation=int(data["Invocation"]),
             failure_reason=data.get("FailureReason"),
+            last_poll=data.get("LastPoll"),
         )
 
 
@@ -199,10 +203,11 @@ class EndpointProvisioner:
         if plan.replace:
             return self._replace(new, progress, budget)
         if progress.stage == APPLY:
-            applied = self._apply_update(new, old, plan, progress, budget)
-            if isinstance(applied, Pending):
-                return applied
-            progress = replace(progress, stage=AWAIT)
+            changing = self._apply_update(new, old, plan, progress, budget)
+            if isinstance(changing, Pending):
+                return changing
+            # Right after UpdateEndpoint the endpoint can only be Updating: ask later.
+            progress = replace(progress, stage=AWAIT, last_poll=self._clock() if changing else None)
         try:
             endpoint = self._await_in_service(new, progress, budget)
         except UpdateRolledBack as rollback:
@@ -236,14 +241,15 @@ class EndpointProvisioner:
         plan: UpdatePlan,
         progress: Progress,
         budget: Budget,
-    ) -> Pending | None:
-        """Moves the endpoint towards `new`; afterwards only waiting is left."""
+    ) -> Pending | bool:
+        """Moves the endpoint towards `new`; afterwards only waiting is left. True when
+        SageMaker was asked to change the endpoint."""
         endpoint = self._await_settled(new.endpoint_name, new.owner, progress, budget)
         if isinstance(endpoint, Pending):
             return endpoint
         if endpoint is None:
             self._apply_create(new)
-            return None
+            return True
         if endpoint["EndpointStatus"] == "Failed":
             raise ProvisioningFailed(
                 _failure_reason(
@@ -254,7 +260,7 @@ class EndpointProvisioner:
             )
         self._gateway.retag(endpoint["EndpointArn"], plan.tags_to_add, plan.tag_keys_to_remove)
         if endpoint["EndpointConfigName"] == new.config.name:
-            return None
+            return False
         self._ensure_children(new)
         self._suspend_scaling(endpoint, new)
         try:
@@ -262,7 +268,7 @@ class EndpointProvisioner:
         except (ClientError, EndpointBusy):
             self._undo_update(old, new, keep=endpoint["EndpointConfigName"])
             raise
-        return None
+        return True
 
     def _suspend_scaling(self, endpoint: dict[str, Any], new: DesiredState) -> None:
         """SageMaker refuses to change the instance type of, or remove, a variant that is a
@@ -295,7 +301,8 @@ class EndpointProvisioner:
     def _create_as(self, desired: DesiredState, progress: Progress, budget: Budget) -> Outcome:
         if progress.stage == APPLY:
             self._apply_create(desired)
-            progress = replace(progress, stage=AWAIT)
+            # Right after CreateEndpoint the endpoint can only be Creating: ask later.
+            progress = replace(progress, stage=AWAIT, last_poll=self._clock())
         endpoint = self._await_in_service(desired, progress, budget)
         if isinstance(endpoint, Pending):
             return endpoint
@@ -391,18 +398,22 @@ class EndpointProvisioner:
         (a string says what we are waiting for), the invocation must hand off, or the deadline
         passes."""
         interval = self._settings.poll_interval_seconds
+        pause = progress.last_poll + interval - self._clock() if progress.last_poll else 0
         while True:
+            if pause > 0:
+                if not budget.allows_wait(pause):
+                    return Pending(replace(progress, invocation=progress.invocation + 1))
+                self._sleep(pause)
             result = check()
+            progress = replace(progress, last_poll=self._clock())
             if not isinstance(result, str):
                 return result
-            if self._clock() + interval >= progress.deadline:
+            if progress.last_poll + interval >= progress.deadline:
                 raise ProvisioningFailed(
                     f"timed out: {result} (raise ServiceTimeout, at most 3600 s, or check the "
                     "endpoint in the SageMaker console)"
                 )
-            if not budget.allows_wait(interval):
-                return Pending(replace(progress, invocation=progress.invocation + 1))
-            self._sleep(interval)
+            pause = interval
 
     def _desired(self, raw: dict[str, Any], request: ResourceRequest) -> DesiredState:
         return desired_state(

@@ -1,0 +1,35 @@
+"""Tracing costs a cold start only where it traces."""
+
+from __future__ import annotations
+
+import pytest
+
+from endpoint_common import observability
+
+
+@pytest.mark.parametrize(
+    ("environment", "traced"),
+    [
+        ({"LAMBDA_TASK_ROOT": "/var/task"}, True),
+        ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "true"}, False),
+        ({"LAMBDA_TASK_ROOT": "/var/task", "AWS_SAM_LOCAL": "true"}, False),
+        ({}, False),
+    ],
+)
+def test_tracing_follows_powertools_rule(monkeypatch, environment, traced):
+    for variable in ("LAMBDA_TASK_ROOT", "POWERTOOLS_TRACE_DISABLED", "AWS_SAM_LOCAL"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in environment.items():
+        monkeypatch.setenv(variable, value)
+    assert observability.tracing_enabled() is traced
+
+
+def test_the_untraced_stand_in_leaves_handlers_unchanged():
+    untraced = observability.Untraced()
+
+    def handler(event, context):
+        return event
+
+    assert untraced.capture_lambda_handler(handler) is handler
+    assert untraced.capture_lambda_handler(capture_response=False)(handler) is handler
+    assert untraced.capture_method(handler) is handler
