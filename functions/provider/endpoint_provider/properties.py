@@ -25,7 +25,7 @@ from endpoint_provider.property_errors import (
 REPLACEMENT = "replacement"
 NEW_MODEL = "new model and config, in place"
 NEW_CONFIG = "new config, in place"
-SCALING_ONLY = "in place, endpoint untouched"
+IN_PLACE = "in place, endpoint untouched"
 ON_UPDATES = "in place; governs later updates"
 NOTHING = "nothing to change"
 
@@ -239,7 +239,7 @@ class ProductionVariantSpec(_Properties):
         None, doc="An existing model to serve (used, never deleted)", pattern=SAGEMAKER_NAME_PATTERN
     )
     AutoScaling: AutoScalingSpec | None = prop(
-        None, doc="Target-tracking autoscaling of the instance count", update=SCALING_ONLY
+        None, doc="Target-tracking autoscaling of the instance count", update=IN_PLACE
     )
 
     @model_validator(mode="after")
@@ -497,7 +497,7 @@ class EndpointProperties(_Properties):
     Tags: list[TagSpec] = prop(
         default_factory=list,
         doc="Tags on the endpoint, config and models",
-        update=SCALING_ONLY,
+        update=IN_PLACE,
         max_length=40,
     )
 
