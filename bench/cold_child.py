@@ -23,7 +23,6 @@ from pathlib import Path  # noqa: E402
 
 CODE_ROOT = Path(os.environ.get("BENCH_CODE_ROOT") or Path(__file__).resolve().parent.parent)
 PAYLOAD = b'{"instances": [[0.3, 12, 1, 0]]}'
-HOST = "abcdefghij.lambda-url.us-east-1.on.aws"
 
 
 class Context:
@@ -43,35 +42,13 @@ class Context:
 
 
 def function_url_event() -> dict:
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/",
-        "rawQueryString": "",
-        "headers": {
-            "content-type": "application/json",
-            "accept": "application/json",
-            "host": HOST,
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abcdefghij",
-            "domainName": HOST,
-            "domainPrefix": "abcdefghij",
-            "http": {
-                "method": "POST",
-                "path": "/",
-                "protocol": "HTTP/1.1",
-                "sourceIp": "10.0.1.25",
-            },
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "routeKey": "$default",
-            "stage": "$default",
-            "timeEpoch": 1795667400000,
-        },
-        "body": PAYLOAD.decode(),
-        "isBase64Encoded": False,
-    }
+    """The repository's Function URL event (events/), carrying the benchmark's payload."""
+    event = json.loads(
+        (Path(__file__).resolve().parent.parent / "events" / "invoke-function-url.json").read_text()
+    )
+    event["headers"] = {"content-type": "application/json", "accept": "application/json"}
+    event.update(body=PAYLOAD.decode(), isBase64Encoded=False)
+    return event
 
 
 def baseline() -> tuple[float, bytes]:

@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.common import (
+    ROOT,
     Context,
     invoker_environment,
     load_function,
@@ -47,7 +48,6 @@ from bench.runtime_server import RuntimeServer
 KB = 1024
 MB = 1024 * 1024
 ENDPOINT = "churn"
-FUNCTION_URL_HOST = "abcdefghij.lambda-url.us-east-1.on.aws"
 
 
 @dataclass(frozen=True)
@@ -106,38 +106,11 @@ def json_document(size: int) -> Any:
 
 
 def function_url_event(body: str, *, content_type: str, is_base64: bool) -> dict[str, Any]:
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/",
-        "rawQueryString": "",
-        "headers": {
-            "content-type": content_type,
-            "accept": content_type,
-            "host": FUNCTION_URL_HOST,
-            "content-length": str(len(body)),
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abcdefghij",
-            "domainName": FUNCTION_URL_HOST,
-            "domainPrefix": "abcdefghij",
-            "http": {
-                "method": "POST",
-                "path": "/",
-                "protocol": "HTTP/1.1",
-                "sourceIp": "10.0.1.25",
-                "userAgent": "bench",
-            },
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "22/Nov/2026:04:30:00 +0000",
-            "timeEpoch": 1795667400000,
-        },
-        "body": body,
-        "isBase64Encoded": is_base64,
-    }
+    """The repository's Function URL event (events/), carrying this body."""
+    event = json.loads((ROOT / "events" / "invoke-function-url.json").read_text())
+    event["headers"] = {"content-type": content_type, "accept": content_type}
+    event.update(body=body, isBase64Encoded=is_base64)
+    return event
 
 
 def cases(sizes: tuple[int, ...]) -> list[Case]:
