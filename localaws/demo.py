@@ -1,10 +1,13 @@
 """`make demo`: deploys an example consumer stack against the embedded local AWS.
 
-Starts moto with the SageMaker simulator, runs the provider's real handler as Lambda would
-(short invocations, so long waits visibly continue in fresh ones), and plays CloudFormation:
-Create, the template's `Metadata.LocalDemo.Steps` as Updates (with the cleanup Delete after a
-replacement), and a final Delete. Prints stack events with timings; exits 1 when a step does
-not end as CloudFormation would need it to.
+Checks the template first (cfn-lint, then the demo's own `Metadata.LocalDemo`), and stops with
+one line per mistake if it has any. Then starts moto with the SageMaker simulator, runs the
+provider's real handler as Lambda would (short invocations, so long waits visibly continue in
+fresh ones), and plays CloudFormation: Create (rolled back, as CloudFormation does, when it
+fails), the template's `Metadata.LocalDemo.Steps` as Updates (with the cleanup Delete after a
+replacement, or the rollback Update after a failure), and a final Delete. Prints stack events
+in CloudFormation's order with timings, and the provider's log lines when a request fails (all
+of them with --verbose); exits 1 when a step does not end as expected.
 """
 
 from __future__ import annotations
@@ -16,13 +19,18 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, Protocol
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
+from localaws.checks import check_template
 from localaws.cloudformation import (
     ACCOUNT_ID,
     REGION,
@@ -35,27 +43,146 @@ from localaws.cloudformation import (
 from localaws.functions import DEFAULT_ROLE_ARN, load_function, provider_environment
 from localaws.server import LocalAws
 from localaws.simulator import SimulatorSettings
-from localaws.template import Stack, load_template
+from localaws.template import Stack, TemplateError, load_template
 
 CUSTOM_TYPE = "Custom::SageMakerEndpoint"
 PROVIDER_STACK = "sagemaker-endpoint-provider"
 # The provider stack's bucket for async payloads, as its export names it.
 PAYLOAD_BUCKET = f"{PROVIDER_STACK}-async-payloads"
 EVENTS = Path(__file__).resolve().parent.parent / "events"
+# Keys every provider log line carries; the rest say what happened.
+_ROUTINE_LOG_KEYS = frozenset(
+    {
+        "level",
+        "location",
+        "message",
+        "timestamp",
+        "service",
+        "cold_start",
+        "function_name",
+        "function_memory_size",
+        "function_arn",
+        "function_request_id",
+        "xray_trace_id",
+        "sampling_rate",
+        "StackId",
+        "LogicalResourceId",
+        "RequestId",
+        "RequestType",
+        "exception",
+        "exception_name",
+        "stack_trace",
+    }
+)
 
 
 class StepFailed(Exception):
     pass
 
 
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class WallClock:
+    """Real time: `make demo` shows how long each step takes."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class SimulatedClock:
+    """Time that passes only when someone waits: the provider's polls, SageMaker's transitions
+    and Lambda's countdown all read it, so a run does the same whatever the machine's speed."""
+
+    def __init__(self, start: float) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self._now += max(seconds, 0.0)
+
+
+@dataclass
+class ClockedContext(LambdaContext):
+    """Lambda's context, counting down on the demo's clock."""
+
+    clock: Clock = field(default_factory=WallClock)
+
+    def __post_init__(self) -> None:
+        self._started = self.clock.now()
+
+    def get_remaining_time_in_millis(self) -> int:
+        elapsed = self.clock.now() - self._started
+        return max(int((self.timeout_seconds - elapsed) * 1000), 0)
+
+
+class ClockedLambda(LocalLambda):
+    """The local Lambda service, its invocations timed by the demo's clock."""
+
+    def __init__(
+        self,
+        handler: Callable[[dict[str, Any], Any], Any],
+        function_name: str,
+        timeout_seconds: float,
+        clock: Clock,
+    ):
+        super().__init__(handler, function_name, timeout_seconds)
+        self.clock = clock
+
+    def invoke(self, event: dict[str, Any]) -> None:
+        self.invocations += 1
+        context = ClockedContext(
+            self.function_name, self.function_arn, self.timeout_seconds, clock=self.clock
+        )
+        self.handler(json.loads(json.dumps(event)), context)
+
+
+class ProviderLog(io.StringIO):
+    """Where the provider's log lines (Powertools' JSON, one per line) go instead of stdout."""
+
+    def take(self) -> list[str]:
+        """The lines logged since the last call, each as one readable line."""
+        lines = self.getvalue().splitlines()
+        self.seek(0)
+        self.truncate()
+        return [_readable(line) for line in lines if line.strip()]
+
+
+def _readable(line: str) -> str:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return line
+    if not isinstance(record, dict):
+        return line
+    extra = " ".join(
+        f"{key}={value}" for key, value in record.items() if key not in _ROUTINE_LOG_KEYS
+    )
+    error = record.get("exception_name")
+    error = f" [{error}]" if error else ""
+    return f"{record.get('level', ''):<7} {record.get('message', '')}{error} {extra}".rstrip()
+
+
 @dataclass
 class EventPrinter:
     stack_name: str
+    clock: Clock
     started: float
 
     def __call__(self, logical_id: str, status: str, detail: str = "") -> None:
-        elapsed = time.monotonic() - self.started
-        line = f"{elapsed:7.1f}s  {self.stack_name:<12} {logical_id:<16} {status:<36} {detail}"
+        elapsed = self.clock.now() - self.started
+        line = f"{elapsed:7.1f}s  {self.stack_name:<12} {logical_id:<16} {status:<44} {detail}"
         print(line.rstrip(), flush=True)
 
 
@@ -67,7 +194,9 @@ class NativeResources:
         self.stack = stack
 
     def create(self, logical_id: str, spec: dict[str, Any]) -> str:
-        properties = self.stack.resolve(spec.get("Properties", {}))
+        properties = self.stack.resolve(
+            spec.get("Properties", {}), f"Resources.{logical_id}.Properties"
+        )
         generated = f"{self.stack.name}-{logical_id}".lower()
         kind = spec["Type"]
         if kind == "AWS::S3::Bucket":
@@ -83,7 +212,7 @@ class NativeResources:
             return properties["AlarmName"]
         raise StepFailed(f"{logical_id}: the demo cannot create {kind}")
 
-    def delete(self, logical_id: str, spec: dict[str, Any], physical_id: str) -> None:
+    def delete(self, spec: dict[str, Any], physical_id: str) -> None:
         kind = spec["Type"]
         if kind == "AWS::S3::Bucket" and spec.get("DeletionPolicy") != "Retain":
             boto3.client("s3").delete_bucket(Bucket=physical_id)
@@ -102,11 +231,15 @@ class StackPlayer:
         cloudformation: CloudFormation,
         printer: EventPrinter,
         invoker: InvokerDemo,
+        log: ProviderLog,
+        verbose: bool,
     ):
         self.stack = stack
         self.cloudformation = cloudformation
         self.print = printer
         self.invoker = invoker
+        self.log = log
+        self.verbose = verbose
         self.natives = NativeResources(stack)
         self.properties: dict[str, dict[str, Any]] = {}
 
@@ -117,93 +250,191 @@ class StackPlayer:
         return [name for name, spec in self._specs().items() if spec["Type"] != CUSTOM_TYPE]
 
     def desired_properties(self, logical_id: str) -> dict[str, Any]:
-        properties = self.stack.resolve(self._specs()[logical_id]["Properties"])
+        where = f"Resources.{logical_id}.Properties"
+        properties = self.stack.resolve(self._specs()[logical_id]["Properties"], where)
         properties.pop("ServiceToken")
         return properties
 
+    # Create
+
     def create(self) -> None:
-        self.print("-", "CREATE_IN_PROGRESS", "stack")
-        for logical_id in self.native_resources():
-            self.stack.physical_ids[logical_id] = self.natives.create(
-                logical_id, self._specs()[logical_id]
+        self.print("-", "CREATE_IN_PROGRESS", "User Initiated")
+        created: list[str] = []
+        try:
+            for logical_id in self.native_resources():
+                self._create_native(logical_id)
+                created.append(logical_id)
+            for logical_id in self.resources():
+                created.append(logical_id)
+                self._create_custom(logical_id)
+            outputs = self.outputs()
+        except _ResourceFailed as failure:
+            self._roll_back_create(
+                created, f"The following resource(s) failed to create: [{failure.logical_id}]."
             )
-            self.print(logical_id, "CREATE_COMPLETE", self.stack.physical_ids[logical_id])
-        for logical_id in self.resources():
-            properties = self.desired_properties(logical_id)
-            self.print(logical_id, "CREATE_IN_PROGRESS")
-            response = self.cloudformation.create(logical_id, properties)
-            self._expect_success(logical_id, "CREATE", response)
-            self._record(logical_id, properties, response)
+            raise StepFailed(f"{failure.logical_id} CREATE_FAILED: {failure.reason}") from None
+        except TemplateError as error:
+            self._roll_back_create(created, str(error))
+            raise StepFailed(str(error)) from None
         self.print("-", "CREATE_COMPLETE", "stack")
-        self.describe()
+        self.describe(outputs)
         for logical_id in self.resources():
             asynchronous = "AsyncInferenceConfig" in self.properties[logical_id]
             self.invoker.call(self.stack.attributes[logical_id]["EndpointName"], asynchronous)
 
+    def _create_native(self, logical_id: str) -> None:
+        self.print(logical_id, "CREATE_IN_PROGRESS")
+        try:
+            physical_id = self.natives.create(logical_id, self._specs()[logical_id])
+        except (ClientError, BotoCoreError, TemplateError) as error:
+            self.print(logical_id, "CREATE_FAILED", str(error))
+            raise _ResourceFailed(logical_id, str(error)) from None
+        self.stack.physical_ids[logical_id] = physical_id
+        self.print(logical_id, "CREATE_COMPLETE", physical_id)
+
+    def _create_custom(self, logical_id: str) -> None:
+        self.print(logical_id, "CREATE_IN_PROGRESS")
+        try:
+            properties = self.desired_properties(logical_id)
+        except TemplateError as error:
+            self.print(logical_id, "CREATE_FAILED", str(error))
+            raise _ResourceFailed(logical_id, str(error)) from None
+        response = self._send(self.cloudformation.create, logical_id, properties)
+        # Whatever the answer, its physical ID is what the rollback Delete will carry.
+        self._record(logical_id, properties, response)
+        self._expect_success(logical_id, "CREATE", response)
+
+    def _roll_back_create(self, created: list[str], reason: str) -> None:
+        """CloudFormation deletes what it created, the failed resource included, newest first."""
+        self.print("-", "ROLLBACK_IN_PROGRESS", reason)
+        failed = []
+        for logical_id in reversed(created):
+            if logical_id not in self.stack.physical_ids:
+                continue
+            try:
+                self._delete(logical_id)
+            except _ResourceFailed:
+                failed.append(logical_id)
+        if failed:
+            self.print("-", "ROLLBACK_FAILED", f"could not delete [{', '.join(failed)}]")
+        else:
+            self.print("-", "ROLLBACK_COMPLETE", "stack")
+        report_leftovers()
+
+    # Update
+
     def update(self, step: dict[str, Any]) -> None:
         previous = self.stack.parameters
-        self.stack.parameters = {key: str(value) for key, value in step["Parameters"].items()}
-        self._set_alarms(step.get("SetAlarmState", {}))
-        self.print("-", "UPDATE_IN_PROGRESS", f"stack: {step['Name']}")
-        if step["Expect"] == "rolled-back":
-            self._update_rolled_back(previous)
-        else:
-            self._update_completes(step["Expect"])
-        self._set_alarms({name: "OK" for name in step.get("SetAlarmState", {})})
-        self.describe()
-
-    def _update_completes(self, expect: str) -> None:
-        replaced = []
-        for logical_id, old, new in self._changes():
+        parameters = step.get("Parameters") or {}
+        self.stack.parameters = {key: str(value) for key, value in parameters.items()}
+        self.print("-", "UPDATE_IN_PROGRESS", f"User Initiated: {step.get('Name', '')}")
+        changes = self._changes()
+        alarms = step.get("SetAlarmState", {})
+        updated: list[tuple[str, str, dict[str, Any], dict[str, Any], Response]] = []
+        for logical_id, old, new in changes:
             old_id = self.stack.physical_ids[logical_id]
             self.print(logical_id, "UPDATE_IN_PROGRESS")
-            response = self.cloudformation.update(logical_id, old_id, new, old)
-            self._expect_success(logical_id, "UPDATE", response)
-            _expect_shape(expect, old_id, response.physical_id)
-            if response.physical_id != old_id:
-                replaced.append((logical_id, old_id, old))
+            # The alarm fires while the update deploys, as a canary's errors would make it.
+            self._set_alarms(alarms)
+            alarms = {}
+            response = self._send(self.cloudformation.update, logical_id, old_id, new, old)
+            if response.status != "SUCCESS":
+                self.print(logical_id, "UPDATE_FAILED", self._failure(response))
+                self._roll_back_update(logical_id, old_id, old, new, updated)
+                self.stack.parameters = previous
+                self._set_alarms({name: "OK" for name in step.get("SetAlarmState", {})})
+                if step["Expect"] != "rolled-back":
+                    raise StepFailed(f"{logical_id} UPDATE_FAILED: {response.reason}")
+                self.describe(self.outputs())
+                return
+            updated.append((logical_id, old_id, old, new, response))
             self._record(logical_id, new, response)
+            timing = _timing(response)
+            self.print(logical_id, "UPDATE_COMPLETE", f"{response.physical_id} ({timing})")
+        if step["Expect"] == "rolled-back":
+            raise StepFailed("expected the update to roll back, it succeeded")
         self.print("-", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "stack")
-        for logical_id, old_id, old in replaced:
-            self.print(logical_id, "DELETE_IN_PROGRESS", f"replaced {old_id}")
-            response = self.cloudformation.delete(logical_id, old_id, old)
-            self._expect_success(logical_id, "DELETE", response)
+        for logical_id, old_id, old, _, response in updated:
+            _expect_shape(step["Expect"], old_id, response.physical_id)
+            if response.physical_id != old_id:
+                self._delete(logical_id, old_id, old, f"replaced {old_id}")
         self.print("-", "UPDATE_COMPLETE", "stack")
+        self.describe(self.outputs())
 
-    def _update_rolled_back(self, previous: dict[str, str]) -> None:
-        """The update must fail; CloudFormation then sends it back with properties swapped."""
-        for logical_id, old, new in self._changes():
-            physical_id = self.stack.physical_ids[logical_id]
-            self.print(logical_id, "UPDATE_IN_PROGRESS")
-            failed = self.cloudformation.update(logical_id, physical_id, new, old)
-            if failed.status != "FAILED":
-                raise StepFailed(f"{logical_id}: expected the update to roll back, it succeeded")
-            self.print(logical_id, "UPDATE_FAILED", failed.reason)
-            self.print("-", "UPDATE_ROLLBACK_IN_PROGRESS", "stack")
-            self.print(logical_id, "UPDATE_IN_PROGRESS", "rollback")
-            rollback = self.cloudformation.update(logical_id, physical_id, old, new)
-            self._expect_success(logical_id, "UPDATE", rollback)
-        self.stack.parameters = previous
+    def _roll_back_update(
+        self,
+        logical_id: str,
+        physical_id: str,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        updated: list[tuple[str, str, dict[str, Any], dict[str, Any], Response]],
+    ) -> None:
+        """CloudFormation sends the failed update back with its properties swapped, then
+        undoes the updates that had succeeded; replacements made are deleted in cleanup."""
+        self.print(
+            "-",
+            "UPDATE_ROLLBACK_IN_PROGRESS",
+            f"The following resource(s) failed to update: [{logical_id}].",
+        )
+        replacements = []
+        undo = [(logical_id, physical_id, old, new)]
+        undo += [(done[0], done[1], done[2], done[3]) for done in reversed(updated)]
+        for rolled_id, rolled_physical, rolled_old, rolled_new in undo:
+            current = self.stack.physical_ids[rolled_id]
+            if current != rolled_physical:
+                replacements.append((rolled_id, current, rolled_new))
+                self.stack.physical_ids[rolled_id] = rolled_physical
+                self.properties[rolled_id] = rolled_old
+                continue
+            self.print(rolled_id, "UPDATE_IN_PROGRESS", "rollback")
+            rollback = self._send(
+                self.cloudformation.update, rolled_id, rolled_physical, rolled_old, rolled_new
+            )
+            self._record(rolled_id, rolled_old, rollback)
+            self._expect_success(rolled_id, "UPDATE", rollback)
+        self.print("-", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "stack")
+        for rolled_id, new_id, new in replacements:
+            self._delete(rolled_id, new_id, new, f"replacement {new_id}")
         self.print("-", "UPDATE_ROLLBACK_COMPLETE", "stack")
 
+    # Delete
+
     def delete(self) -> None:
-        self.print("-", "DELETE_IN_PROGRESS", "stack")
-        for logical_id in reversed(self.resources()):
-            self.print(logical_id, "DELETE_IN_PROGRESS")
-            response = self.cloudformation.delete(
-                logical_id, self.stack.physical_ids[logical_id], self.properties[logical_id]
-            )
-            self._expect_success(logical_id, "DELETE", response)
-        for logical_id in reversed(self.native_resources()):
-            spec = self._specs()[logical_id]
-            self.natives.delete(logical_id, spec, self.stack.physical_ids[logical_id])
-            self.print(logical_id, "DELETE_COMPLETE")
+        self.print("-", "DELETE_IN_PROGRESS", "User Initiated")
+        for logical_id in reversed(list(self._specs())):
+            self._delete(logical_id)
         self.print("-", "DELETE_COMPLETE", "stack")
 
-    def describe(self) -> None:
+    def _delete(
+        self,
+        logical_id: str,
+        physical_id: str | None = None,
+        properties: dict[str, Any] | None = None,
+        detail: str = "",
+    ) -> None:
+        spec = self._specs()[logical_id]
+        physical_id = physical_id or self.stack.physical_ids[logical_id]
+        self.print(logical_id, "DELETE_IN_PROGRESS", detail)
+        if spec["Type"] != CUSTOM_TYPE:
+            self.natives.delete(spec, physical_id)
+            self.print(logical_id, "DELETE_COMPLETE")
+            return
+        properties = properties if properties is not None else self.properties[logical_id]
+        response = self._send(self.cloudformation.delete, logical_id, physical_id, properties)
+        self._expect_success(logical_id, "DELETE", response)
+
+    # What the stack says
+
+    def outputs(self) -> dict[str, Any]:
+        return {
+            name: self.stack.resolve(output.get("Value"), f"Outputs.{name}.Value")
+            for name, output in self.stack.template.get("Outputs", {}).items()
+        }
+
+    def describe(self, outputs: dict[str, Any]) -> None:
         """What the stack's outputs say, and what SageMaker and the autoscaler now hold."""
-        for name, output in self.stack.template.get("Outputs", {}).items():
-            print(f"{'':9}output {name} = {self.stack.resolve(output['Value'])}")
+        for name, value in outputs.items():
+            print(f"{'':9}output {name} = {value}")
         for logical_id in self.resources():
             endpoint_name = self.stack.attributes[logical_id]["EndpointName"]
             print(f"{'':9}{endpoint_summary(endpoint_name)}")
@@ -226,26 +457,54 @@ class StackPlayer:
     def _specs(self) -> dict[str, Any]:
         return self.stack.template["Resources"]
 
+    def _send(self, request: Callable[..., Response], *arguments: Any) -> Response:
+        """One request to the provider; its log lines shown when it failed, or always when
+        verbose."""
+        self.log.take()
+        started = self.print.clock.now()
+        response = request(*arguments)
+        response.seconds = self.print.clock.now() - started
+        lines = self.log.take()
+        if self.verbose or response.status != "SUCCESS":
+            for line in lines:
+                print(f"{'':9}| {line}")
+        return response
+
     def _record(self, logical_id: str, properties: dict[str, Any], response: Response) -> None:
         self.properties[logical_id] = properties
         self.stack.physical_ids[logical_id] = response.physical_id
         self.stack.attributes[logical_id] = response.data
 
+    def _failure(self, response: Response) -> str:
+        return f"{response.reason} ({_timing(response)})"
+
     def _expect_success(self, logical_id: str, action: str, response: Response) -> None:
-        timing = f"{response.seconds:.1f}s, {response.invocations} invocation(s)"
         if response.status != "SUCCESS":
-            self.print(logical_id, f"{action}_FAILED", f"{response.reason} ({timing})")
-            raise StepFailed(f"{logical_id} {action} failed: {response.reason}")
+            self.print(logical_id, f"{action}_FAILED", self._failure(response))
+            raise _ResourceFailed(logical_id, response.reason)
         if response.size >= 4096:
             raise StepFailed(f"{logical_id} {action}: response of {response.size} bytes")
-        self.print(logical_id, f"{action}_COMPLETE", f"{response.physical_id} ({timing})")
+        detail = f"{response.physical_id} ({_timing(response)})"
+        self.print(logical_id, f"{action}_COMPLETE", detail)
+
+
+class _ResourceFailed(StepFailed):
+    def __init__(self, logical_id: str, reason: str):
+        super().__init__(f"{logical_id}: {reason}")
+        self.logical_id = logical_id
+        self.reason = reason
+
+
+def _timing(response: Response) -> str:
+    return f"{response.seconds:.1f}s, {response.invocations} invocation(s)"
 
 
 class InvokerDemo:
     """Calls each new endpoint through the invoker Lambda, as a Function URL caller would."""
 
-    def __init__(self, invoker: Any):
+    def __init__(self, invoker: ModuleType, clock: Clock):
         self.invoker = invoker
+        self.clock = clock
 
     def call(self, endpoint_name: str, asynchronous: bool) -> None:
         os.environ["SAGEMAKER_ENDPOINT_NAME"] = endpoint_name
@@ -281,7 +540,7 @@ class InvokerDemo:
         for _ in range(100):
             if result["statusCode"] != 202:
                 break
-            time.sleep(0.1)
+            self.clock.sleep(0.1)
             result = self._invoke(fetch)
         self._show("fetch result (GET ?location=...)", result)
         if result["statusCode"] != 200:
@@ -295,9 +554,10 @@ class InvokerDemo:
             return self.invoker.handler(event, context)
 
     def _show(self, what: str, answer: dict[str, Any]) -> None:
+        """The whole answer: a receipt's S3 locations are what the caller fetches with."""
         body = answer.get("body")
         text = body if isinstance(body, str) else json.dumps(body)
-        print(f"{'':9}{what} -> {answer['statusCode']} {text[:100]}")
+        print(f"{'':9}{what} -> {answer['statusCode']} {text}")
 
 
 def endpoint_summary(endpoint_name: str) -> str:
@@ -354,11 +614,37 @@ def leftovers() -> dict[str, list[str]]:
     return {kind: names for kind, names in found.items() if names}
 
 
-def play(template_path: Path, args: argparse.Namespace) -> None:
+def report_leftovers() -> None:
+    left = leftovers()
+    if left:
+        raise StepFailed(f"the stack is deleted but SageMaker still holds {left}")
+    print(f"{'':9}nothing left in SageMaker")
+
+
+def _provider_on_clock(provider: ModuleType, clock: Clock) -> None:
+    """The provider's provisioner as app.py wires it, waiting on the demo's clock."""
+    from endpoint_provider.lifecycle import EndpointProvisioner
+    from endpoint_provider.sagemaker_gateway import SageMakerGateway
+    from endpoint_provider.scaling_gateway import ScalingGateway
+
+    clients = provider.clients
+    provisioner = EndpointProvisioner(
+        SageMakerGateway(clients.sagemaker),
+        ScalingGateway(clients.application_autoscaling, clients.cloudwatch),
+        provider.settings,
+        clock=clock.now,
+        sleep=clock.sleep,
+    )
+    provider.provisioner = lambda: provisioner
+
+
+def play(template: dict[str, Any], args: argparse.Namespace) -> None:
+    clock: Clock = SimulatedClock(time.time()) if args.simulated_time else WallClock()
     simulated = SimulatorSettings(
         create_seconds=args.create_seconds,
         update_seconds=args.update_seconds,
         delete_seconds=args.delete_seconds,
+        clock=clock.now,
     )
     with LocalAws(settings=simulated) as aws, ResponseCollector() as collector:
         os.environ.update(
@@ -367,18 +653,22 @@ def play(template_path: Path, args: argparse.Namespace) -> None:
                 collector.ca_file,
                 poll_interval=args.poll_interval,
                 handoff_margin=args.handoff_margin,
-                log_level="CRITICAL",
+                log_level="DEBUG" if args.verbose else "INFO",
             )
         )
 
         prepare_account()
-        provider = load_function("provider")
-        lambda_ = LocalLambda(
-            provider.handler, f"{PROVIDER_STACK}-ProviderFunction", args.lambda_timeout
+        log = ProviderLog()
+        # Powertools' logger keeps the stream that is stdout when it is built.
+        with contextlib.redirect_stdout(log):
+            provider = load_function("provider")
+        _provider_on_clock(provider, clock)
+        lambda_ = ClockedLambda(
+            provider.handler, f"{PROVIDER_STACK}-ProviderFunction", args.lambda_timeout, clock
         )
         provider.continuation = lambda: lambda_
         stack = Stack(
-            load_template(template_path),
+            template,
             name=args.stack_name,
             region=REGION,
             account=ACCOUNT_ID,
@@ -388,25 +678,28 @@ def play(template_path: Path, args: argparse.Namespace) -> None:
                 f"{PROVIDER_STACK}-AsyncFailureS3Uri": f"s3://{PAYLOAD_BUCKET}/async-failure/",
             },
         )
-        printer = EventPrinter(args.stack_name, time.monotonic())
+        printer = EventPrinter(args.stack_name, clock, clock.now())
         os.environ["ASYNC_BUCKET"] = PAYLOAD_BUCKET
-        invoker = InvokerDemo(load_function("invoker"))
+        invoker = InvokerDemo(load_function("invoker"), clock)
         cloudformation = CloudFormation(lambda_, collector, args.stack_name)
-        player = StackPlayer(stack, cloudformation, printer, invoker)
+        player = StackPlayer(stack, cloudformation, printer, invoker, log, args.verbose)
         player.create()
         for step in stack.template.get("Metadata", {}).get("LocalDemo", {}).get("Steps", []):
             player.update(step)
         player.delete()
-        left = leftovers()
-        if left:
-            raise StepFailed(f"the stack is deleted but SageMaker still holds {left}")
-        print(f"{'':9}nothing left in SageMaker; {lambda_.invocations} Lambda invocations in all")
+        report_leftovers()
+        print(f"{'':9}{lambda_.invocations} Lambda invocations in all")
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m localaws.demo", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("template", nargs="?", default="examples/realtime-endpoint.yaml")
     parser.add_argument("--stack-name", default="churn-demo")
+    parser.add_argument(
+        "--verbose", action="store_true", help="show the provider's log lines for every request"
+    )
     parser.add_argument("--create-seconds", type=float, default=4.0)
     parser.add_argument("--update-seconds", type=float, default=4.0)
     parser.add_argument("--delete-seconds", type=float, default=1.5)
@@ -418,6 +711,11 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         help="seconds per provider invocation; short, to show waits continuing across them",
     )
     parser.add_argument("--handoff-margin", type=float, default=2.0)
+    parser.add_argument(
+        "--simulated-time",
+        action="store_true",
+        help="time passes only when something waits: instant, and the same on any machine",
+    )
     return parser.parse_args(argv)
 
 
@@ -427,8 +725,20 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     print(f"local AWS: moto + SageMaker simulator; stack {args.stack_name} from {args.template}")
     try:
-        play(Path(args.template), args)
-    except StepFailed as failure:
+        template = load_template(args.template)
+        mistakes = check_template(args.template, template, REGION)
+        errors = [mistake for mistake in mistakes if mistake.fatal]
+        # A warning beside an error is mostly its echo (a misspelt Ref leaves the parameter
+        # unused): the errors alone say what to fix.
+        for mistake in errors or mistakes:
+            print(f"{'error' if mistake.fatal else 'warning'}: {mistake}", file=sys.stderr)
+        if errors:
+            return 1
+        play(template, args)
+    except FileNotFoundError as missing:
+        print(f"demo failed: no such template: {missing.filename}", file=sys.stderr)
+        return 1
+    except (StepFailed, TemplateError) as failure:
         print(f"demo failed: {failure}", file=sys.stderr)
         return 1
     print("demo passed")

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tomllib
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-QUICK = ["--create-seconds", "0.3", "--update-seconds", "0.3", "--delete-seconds", "0.1"]
-QUICK += ["--poll-interval", "0.05", "--lambda-timeout", "60", "--handoff-margin", "1"]
-# Invocations shorter than each wait, so every wait continues in a fresh one, as in `make demo`.
-HANDING_OFF = ["--create-seconds", "1.2", "--update-seconds", "1.2", "--delete-seconds", "0.1"]
-HANDING_OFF += ["--poll-interval", "0.1", "--lambda-timeout", "2.5", "--handoff-margin", "1.5"]
+DEFAULT_EXAMPLE = "realtime-endpoint.yaml"
+# The demo's own timings, on a clock that moves only when something waits: instant, and the
+# same on any machine.
+SIMULATED = ["--simulated-time"]
+# Waits of 1.2 s against invocations that must hand off once 0.9 s have passed (a 30 s timeout
+# less a 29 s margin, less one 0.1 s poll), so each create and update spans exactly two
+# invocations; on the simulated clock machine speed cannot change that.
+HANDING_OFF = [*SIMULATED, "--create-seconds", "1.2", "--update-seconds", "1.2"]
+HANDING_OFF += ["--delete-seconds", "0.1", "--poll-interval", "0.1"]
+HANDING_OFF += ["--lambda-timeout", "30", "--handoff-margin", "29"]
+# `make demo` itself runs on the wall clock: quick timings, and invocations long enough that
+# no wait has to continue in a fresh one however busy the machine is.
+WALL_CLOCK = ["--create-seconds", "0.3", "--update-seconds", "0.3", "--delete-seconds", "0.1"]
+WALL_CLOCK += ["--poll-interval", "0.05", "--lambda-timeout", "60", "--handoff-margin", "1"]
 
 
 def play(example, timings):
@@ -39,10 +50,21 @@ def play(example, timings):
     )
 
 
+@cache
+def played(name):
+    """Each example played once per session, for the tests that read its events."""
+    return play(ROOT / "examples" / name, WALL_CLOCK if name == DEFAULT_EXAMPLE else SIMULATED)
+
+
+def lines_with(result, *words):
+    return [n for n, line in enumerate(result.stdout.splitlines()) if all(w in line for w in words)]
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.stem)
 def test_the_demo_plays_every_example_to_the_end(example):
-    # When the demo deploys, updates and deletes the example stack
-    result = play(example, QUICK)
+    # When the demo deploys, updates and deletes the example stack (the default one as
+    # `make demo` plays it, in real time)
+    result = played(example.name)
 
     # Then every step ended as CloudFormation needs, and nothing was left behind
     assert result.returncode == 0, result.stdout + result.stderr
@@ -55,9 +77,39 @@ def test_the_demo_plays_every_example_to_the_end(example):
 
 def test_the_demo_continues_long_waits_in_fresh_invocations():
     # When the default example plays with invocations shorter than each wait
-    result = play(ROOT / "examples" / "realtime-endpoint.yaml", HANDING_OFF)
+    result = play(ROOT / "examples" / DEFAULT_EXAMPLE, HANDING_OFF)
 
-    # Then it still passes, each create and update spanning two invocations
+    # Then it still passes, the create and both updates spanning exactly two invocations each
+    # and the deletes one
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("2 invocation(s)") >= 3
+    completions = [line for line in result.stdout.splitlines() if "_COMPLETE  " in line]
+    invocations = [line.rsplit("s, ", 1)[1] for line in completions if "invocation(s)" in line]
+    assert invocations == ["2 invocation(s))"] * 3 + ["1 invocation(s))"] * 2
     assert "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" in result.stdout
+
+
+def test_the_canary_alarm_fires_during_the_update_it_rolls_back():
+    # When the blue/green example's second update meets its alarm
+    result = played("blue-green-canary.yaml")
+
+    # Then the alarm goes off after that update started, and the update fails, then rolls back
+    assert result.returncode == 0, result.stdout + result.stderr
+    (alarm,) = lines_with(result, "ErrorAlarm", "alarm ALARM")
+    started = lines_with(result, "ChurnEndpoint", "UPDATE_IN_PROGRESS")
+    (failed,) = lines_with(result, "ChurnEndpoint", "UPDATE_FAILED")
+    (rolled_back,) = lines_with(result, "UPDATE_ROLLBACK_COMPLETE  ")
+    assert started[1] < alarm < failed < rolled_back
+
+
+def test_the_async_receipt_is_shown_whole():
+    # When the async example calls its endpoint
+    result = played("async-scale-to-zero.yaml")
+
+    # Then the receipt line holds both S3 locations to their end
+    assert result.returncode == 0, result.stdout + result.stderr
+    (receipt,) = [line for line in result.stdout.splitlines() if "invoke async" in line]
+    body = json.loads(receipt.split(" -> 202 ", 1)[1])
+    assert body["OutputLocation"].startswith("s3://") and body["OutputLocation"].endswith(".out")
+    assert body["FailureLocation"].startswith("s3://") and body["FailureLocation"].endswith(
+        ".error"
+    )
