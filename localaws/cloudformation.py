@@ -8,8 +8,6 @@ HTTPSConnection) is what the tests and the demo observe.
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import ssl
 import tempfile
@@ -22,10 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+import trustme
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -121,35 +116,11 @@ class ResponseCollector:
         return Handler
 
     def _tls_context(self) -> ssl.SSLContext:
-        key = ec.generate_private_key(ec.SECP256R1())
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-        now = datetime.datetime.now(datetime.UTC)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(
-                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                False,
-            )
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256())
-        )
-        key_file = Path(self._folder.name) / "key.pem"
-        Path(self.ca_file).write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-        key_file.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
+        """A certificate for 127.0.0.1 from a throwaway CA, whose certificate is `ca_file`."""
+        authority = trustme.CA()
+        authority.cert_pem.write_to_path(self.ca_file)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.ca_file, key_file)
+        authority.issue_cert("127.0.0.1").configure_cert(context)
         return context
 
 

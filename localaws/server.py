@@ -1,4 +1,9 @@
-"""moto's server with the SageMaker simulator in front of it, on a background thread."""
+"""moto's server with the SageMaker simulator in front of it, on a background thread.
+
+Not moto's ThreadedMotoServer: it builds its WSGI application inside its thread's entry point
+(`_server_entry`), with no way to put the simulator in front of it short of overriding that
+private method. This is the same few lines with the simulator as the application.
+"""
 
 import threading
 import urllib.request
