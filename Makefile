@@ -12,7 +12,12 @@
 #   make unit         pytest tests/unit
 #   make integration  pytest tests/integration
 #   make test         lint + validate + build + the whole pytest suite (what CI runs)
-#   make demo         python -m localaws.demo $(EXAMPLE)
+#   make demo         python -m localaws.demo $(EXAMPLE) $(DEMO_ARGS) (e.g. DEMO_ARGS=--verbose)
+#   make deploy       build, then sam deploy --guided (needs python3.13 and AWS credentials)
+#   make local-aws    the local AWS (moto + SageMaker simulator) at http://127.0.0.1:5000
+#   make sam-local-aws     the same over HTTPS on 0.0.0.0:5000, for sam-local-invoke's containers
+#   make sam-local-invoke  sam local invoke $(FUNCTION) -e $(EVENT) against it (Docker or Finch)
+#   make sam-local-response  the answer CloudFormation would have received for $(EVENT)
 #   make docs         regenerate docs/Custom-SageMakerEndpoint.md from the property model
 #   make clean        remove build output and caches (keeps the virtualenvs)
 #   make distclean    clean, and remove both virtualenvs
@@ -57,7 +62,19 @@ VENV_PYTHON ?= $(or $(PYTHON313),python3)
 # aws-sam-cli runs on any supported Python; it only needs python3.13 on PATH to *build* for it.
 SAM_PYTHON ?= python3
 
-PIP_INSTALL := python -m pip install --quiet --disable-pip-version-check
+# pip's own output goes to a log in the virtualenv: a first install takes minutes, and a wall of
+# "Collecting ..." hides what is going on. Its end is shown when it fails.
+#   $(call pip_install,<virtualenv>,<requirements file>,<rough time of a first install>)
+define pip_install
+	@echo "installing $(2) into $(1) (about $(3) the first time, seconds when up to date; log: $(1)/pip.log)"
+	@start=$$SECONDS; \
+	if $(1)/bin/python -m pip install --disable-pip-version-check --progress-bar off -r $(2) \
+	    > $(1)/pip.log 2>&1; then \
+	  echo "installed $(2) into $(1) in $$((SECONDS - start)) s"; \
+	else \
+	  tail -n 30 $(1)/pip.log; echo "pip failed: see $(1)/pip.log"; exit 1; \
+	fi
+endef
 
 VENV_STAMP     := $(VENV)/.installed
 SAM_VENV_STAMP := $(SAM_VENV)/.installed
@@ -71,6 +88,7 @@ LAMBDA_PATH    := layers/shared:functions/provider:functions/invoker:.
 LINT_PATHS := $(wildcard functions layers localaws tests tools bench)
 
 .PHONY: help venv sam-venv lint validate build unit integration test demo docs clean distclean
+.PHONY: deploy local-aws sam-local-aws sam-local-invoke sam-local-response
 
 help:
 	@sed -n 's/^#   make /  make /p' $(MAKEFILE_LIST)
@@ -86,7 +104,7 @@ $(VENV_STAMP): requirements-dev.txt $(wildcard layers/shared/requirements.txt)
 	  echo "creating $(VENV) with $(VENV_PYTHON)"; \
 	  rm -rf $(VENV); $(VENV_PYTHON) -m venv $(VENV); \
 	fi
-	$(VENV)/bin/$(PIP_INSTALL) -r requirements-dev.txt
+	$(call pip_install,$(VENV),requirements-dev.txt,2 minutes)
 	@$(VENV)/bin/python -c 'import sys; v = sys.version_info[:2]; \
 	  v == (3, 13) or print(f"note: $(VENV) runs Python {v[0]}.{v[1]}, Lambda runs 3.13")'
 	@touch $@
@@ -98,7 +116,7 @@ $(SAM_VENV_STAMP): requirements-sam.txt
 	  echo "creating $(SAM_VENV) with $(SAM_PYTHON)"; \
 	  rm -rf $(SAM_VENV); $(SAM_PYTHON) -m venv $(SAM_VENV); \
 	fi
-	$(SAM_VENV)/bin/$(PIP_INSTALL) -r requirements-sam.txt
+	$(call pip_install,$(SAM_VENV),requirements-sam.txt,2 minutes)
 	@touch $@
 
 # --- checks --------------------------------------------------------------------------------------
@@ -127,7 +145,45 @@ test: lint validate build
 	$(PYTEST) tests
 
 demo: venv
-	PYTHONPATH=$(LAMBDA_PATH) $(VENV)/bin/python -m localaws.demo $(EXAMPLE)
+	PYTHONPATH=$(LAMBDA_PATH) $(VENV)/bin/python -m localaws.demo $(EXAMPLE) $(DEMO_ARGS)
+
+# --- deploying -----------------------------------------------------------------------------------
+# sam build needs python3.13 first on PATH (without it: "Binary validation failed for python");
+# `build` puts the one found there. The region is left to your AWS configuration (the guided
+# prompts show it) unless you set one: the region exported above is only for validate and build.
+deploy:
+ifeq ($(PYTHON313),)
+	@echo "make deploy needs a working python3.13 for sam build (PATH, \$$PYENV_ROOT/versions/3.13*, pyenv prefix 3.13), or make deploy PYTHON313=/path/to/python3.13"; exit 1
+else
+	$(MAKE) build
+	$(if $(filter file,$(origin AWS_DEFAULT_REGION)),env -u AWS_DEFAULT_REGION) $(SAM) deploy --guided
+endif
+
+# --- the local AWS, alone and for sam local ------------------------------------------------------
+LOCAL_AWS_CA ?= .aws-sam/localaws-ca.pem
+FUNCTION     ?= ProviderFunction
+EVENT        ?= events/create.json
+
+local-aws: venv
+	PYTHONPATH=$(LAMBDA_PATH) $(VENV)/bin/python -m localaws --port 5000
+
+# Containers reach this machine as host.docker.internal (--add-host maps it on Linux too), over
+# HTTPS: crhelper answers a ResponseURL over HTTPS only. Clients trust $(LOCAL_AWS_CA).
+sam-local-aws: venv
+	@mkdir -p $(dir $(LOCAL_AWS_CA))
+	PYTHONPATH=$(LAMBDA_PATH) $(VENV)/bin/python -m localaws --host 0.0.0.0 --port 5000 \
+	  --ca-file $(LOCAL_AWS_CA)
+
+# sam local invoke runs the function in a container: it needs Docker or Finch, running.
+sam-local-invoke: build venv
+	PYTHONPATH=$(LAMBDA_PATH) $(VENV)/bin/python -m localaws.sam_local --ca-file $(LOCAL_AWS_CA)
+	$(SAM) local invoke --template .aws-sam/build/template.local.json \
+	  --env-vars events/local-env.json --add-host host.docker.internal:host-gateway \
+	  --event $(EVENT) $(FUNCTION)
+
+sam-local-response: venv
+	PYTHONPATH=$(LAMBDA_PATH) $(VENV)/bin/python -m localaws.sam_local --ca-file $(LOCAL_AWS_CA) \
+	  --response $(basename $(notdir $(EVENT)))
 
 # Benchmarks (bench/, not part of `make test`): `make bench` writes bench/RESULTS.md in about
 # 4 minutes, after `build` (for the deployment size); `make bench-smoke` checks in under 30 s
@@ -149,7 +205,7 @@ $(BENCH_VENV)/.installed: requirements-dev.txt $(wildcard layers/shared/requirem
 	  echo "creating $(BENCH_VENV) with $(PYTHON313)"; \
 	  rm -rf $(BENCH_VENV); $(PYTHON313) -m venv $(BENCH_VENV); \
 	fi
-	$(BENCH_VENV)/bin/$(PIP_INSTALL) -r requirements-dev.txt
+	$(call pip_install,$(BENCH_VENV),requirements-dev.txt,2 minutes)
 	@touch $@
 
 # The property reference is generated from the property model; a unit test checks it is current.

@@ -5,11 +5,13 @@ Not moto's ThreadedMotoServer: it builds its WSGI application inside its thread'
 private method. This is the same few lines with the simulator as the application.
 """
 
+import ssl
 import threading
 import urllib.request
 from types import TracebackType
 from typing import Self
 
+import trustme
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -20,13 +22,19 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from localaws.simulator import SageMakerSimulator, SimulatorSettings
 
 _WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+# The names a client may reach it by: this machine, and a container's name for its host.
+CERTIFICATE_HOSTS = ("127.0.0.1", "localhost", "host.docker.internal")
+# Where the ResponseURLs of events/*.json put CloudFormation's answers, as S3 objects.
+RESPONSE_BUCKET = "cloudformation-responses"
 
 
 class LocalAws:
     """Every AWS service moto knows, at `endpoint_url`, with SageMaker simulated.
 
-    `port=0` lets the OS pick a free port. Use as a context manager, or call `start()` and
-    `stop()` yourself.
+    `port=0` lets the OS pick a free port. With `ca_file`, it serves HTTPS under a certificate
+    from a throwaway authority whose certificate it writes there (for AWS_CA_BUNDLE and
+    SSL_CERT_FILE): crhelper answers a ResponseURL over HTTPS only. Use as a context manager,
+    or call `start()` and `stop()` yourself.
     """
 
     def __init__(
@@ -34,9 +42,11 @@ class LocalAws:
         port: int = 0,
         host: str = "127.0.0.1",
         settings: SimulatorSettings | None = None,
+        ca_file: str | None = None,
     ) -> None:
         self.host = host
         self.port = port
+        self.ca_file = ca_file
         self.simulator = SageMakerSimulator(
             DomainDispatcherApplication(create_backend_app), settings
         )
@@ -49,13 +59,19 @@ class LocalAws:
             raise RuntimeError("LocalAws is not started")
         # A wildcard address accepts connections but is no address to connect to.
         host = "127.0.0.1" if self.host in _WILDCARD_HOSTS else self.host
-        return f"http://{host}:{self._server.server_port}"
+        scheme = "https" if self.ca_file else "http"
+        return f"{scheme}://{host}:{self._server.server_port}"
 
     def start(self) -> Self:
         if self._server is not None:
             raise RuntimeError("LocalAws is already started")
         self._server = make_server(
-            self.host, self.port, self.simulator, threaded=True, request_handler=MotoRequestHandler
+            self.host,
+            self.port,
+            self.simulator,
+            threaded=True,
+            request_handler=MotoRequestHandler,
+            ssl_context=self._tls_context() if self.ca_file else None,
         )
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="localaws", daemon=True
@@ -66,8 +82,16 @@ class LocalAws:
     def reset(self) -> None:
         """Empty moto's backends; the simulator forgets its state and counters on the same call."""
         reset = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(reset) as response:
+        trust = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
+        with urllib.request.urlopen(reset, context=trust) as response:
             response.read()
+
+    def _tls_context(self) -> ssl.SSLContext:
+        authority = trustme.CA()
+        authority.cert_pem.write_to_path(str(self.ca_file))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        authority.issue_cert(*CERTIFICATE_HOSTS).configure_cert(context)
+        return context
 
     def stop(self) -> None:
         if self._server is None or self._thread is None:
