@@ -150,13 +150,15 @@ demo: venv
 # --- deploying -----------------------------------------------------------------------------------
 # sam build needs python3.13 first on PATH (without it: "Binary validation failed for python");
 # `build` puts the one found there. The region is left to your AWS configuration (the guided
-# prompts show it) unless you set one: the region exported above is only for validate and build.
+# prompts show it) unless AWS_REGION or AWS_DEFAULT_REGION is set: the default exported above is
+# only for validate and build.
 deploy:
 ifeq ($(PYTHON313),)
 	@echo "make deploy needs a working python3.13 for sam build (PATH, \$$PYENV_ROOT/versions/3.13*, pyenv prefix 3.13), or make deploy PYTHON313=/path/to/python3.13"; exit 1
 else
 	$(MAKE) build
-	$(if $(filter file,$(origin AWS_DEFAULT_REGION)),env -u AWS_DEFAULT_REGION) $(SAM) deploy --guided
+	$(if $(AWS_REGION),,$(if $(filter file,$(origin AWS_DEFAULT_REGION)),env -u AWS_DEFAULT_REGION)) \
+	  $(SAM) deploy --guided
 endif
 
 # --- the local AWS, alone and for sam local ------------------------------------------------------
