@@ -50,10 +50,18 @@ def play(example, timings):
     )
 
 
+# One example shows the provider's log lines for every request, as `make demo
+# DEMO_ARGS=--verbose` does.
+VERBOSE_EXAMPLE = "serverless-endpoint.yaml"
+
+
 @cache
 def played(name):
     """Each example played once per session, for the tests that read its events."""
-    return play(ROOT / "examples" / name, WALL_CLOCK if name == DEFAULT_EXAMPLE else SIMULATED)
+    if name == DEFAULT_EXAMPLE:
+        return play(ROOT / "examples" / name, WALL_CLOCK)
+    verbose = ["--verbose"] if name == VERBOSE_EXAMPLE else []
+    return play(ROOT / "examples" / name, [*SIMULATED, *verbose])
 
 
 def lines_with(result, *words):
@@ -113,3 +121,15 @@ def test_the_async_receipt_is_shown_whole():
     assert body["FailureLocation"].startswith("s3://") and body["FailureLocation"].endswith(
         ".error"
     )
+
+
+def test_verbose_shows_the_provider_log_of_requests_that_succeed():
+    # When an example plays with --verbose
+    result = played(VERBOSE_EXAMPLE)
+
+    # Then the provider's lines come before each of its answers, without a traceback
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    (created,) = lines_with(result, "CREATE_COMPLETE", "invocation(s)")
+    assert any("| INFO    request succeeded" in line for line in lines[:created])
+    assert "Traceback" not in result.stdout + result.stderr
