@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.conformance.parity import ALLOWED, FIGURES
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not FIGURES:
         return
     write = terminalreporter.write_line

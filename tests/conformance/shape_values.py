@@ -69,7 +69,7 @@ def _string(shape: Shape) -> str:
     pattern = shape.metadata.get("pattern")
     candidates = [_from_pattern(pattern, repeat) for repeat in REPEATS] if pattern else []
     low = shape.metadata.get("min", 0)
-    candidates += FALLBACK_STRINGS + ["a" * max(low, 1)]
+    candidates += [*FALLBACK_STRINGS, "a" * max(low, 1)]
     for candidate in candidates:
         if candidate is not None and not conform(shape, candidate).problems:
             return candidate
