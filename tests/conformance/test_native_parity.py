@@ -7,7 +7,9 @@ provider supports it."""
 from __future__ import annotations
 
 import pytest
+from botocore.model import Shape
 
+from endpoint_provider.api_shapes import checkable, input_shape
 from tests.conformance.parity import (
     ALLOWED,
     FIGURES,
@@ -59,3 +61,39 @@ def test_only_read_only_arns_are_left_out_of_the_schema_walk() -> None:
         "AWS::SageMaker::Endpoint EndpointArn",
     ]
     assert len(SCHEMA_CASES) > 200
+
+
+@pytest.mark.parametrize(
+    ("service", "operation"),
+    [
+        ("sagemaker", "CreateModel"),
+        ("sagemaker", "CreateEndpointConfig"),
+        ("sagemaker", "CreateEndpoint"),
+        ("sagemaker", "UpdateEndpoint"),
+        ("application-autoscaling", "RegisterScalableTarget"),
+        ("application-autoscaling", "PutScalingPolicy"),
+        ("cloudwatch", "PutMetricAlarm"),
+    ],
+)
+def test_every_pattern_the_provider_checks_can_be_evaluated(service: str, operation: str) -> None:
+    # Given every pattern in the input shape of a request the provider sends
+    patterns = _patterns(input_shape(service, operation), set())
+
+    # Then the provider's check can evaluate each (none is skipped as beyond both engines)
+    assert patterns
+    assert [pattern for pattern in patterns if not checkable(pattern)] == []
+
+
+def _patterns(shape: Shape, seen: set[str]) -> set[str]:
+    if shape.name in seen:
+        return set()
+    seen.add(shape.name)
+    found = {shape.metadata["pattern"]} if "pattern" in shape.metadata else set()
+    children = {
+        "structure": lambda: list(shape.members.values()),
+        "list": lambda: [shape.member],
+        "map": lambda: [shape.key, shape.value],
+    }.get(shape.type_name, list)()
+    for child in children:
+        found |= _patterns(child, seen)
+    return found
