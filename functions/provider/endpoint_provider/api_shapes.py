@@ -27,6 +27,7 @@ INT64 = (-(2**63), 2**63 - 1)
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _TRUE, _FALSE = "true", "false"
 SHOWN_CHARACTERS = 40
+SHOWN_NAME_CHARACTERS = 64
 _PATTERN_HINTS = {
     "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}": "must be 1-63 letters, digits or hyphens, not "
     "starting or ending with a hyphen",
@@ -65,6 +66,9 @@ def request_problems(service: str, operation: str, request: dict[str, Any]) -> l
 def join(path: str, child: str | int) -> str:
     if isinstance(child, int):
         return f"{path}[{child}]"
+    if len(child) > SHOWN_NAME_CHARACTERS:
+        # A hostile key must not blow a problem past what CloudFormation can show.
+        child = child[: SHOWN_NAME_CHARACTERS - 3] + "..."
     return f"{path}.{child}" if path else child
 
 
