@@ -19,5 +19,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                 f"(+{FIGURES[f'{source} allowed']} accepted, allow-listed)"
             )
     write(f"botocore-invalid requests {FIGURES['invalid requests']}")
+    if FIGURES["fuzzing inputs"]:
+        write(
+            f"property fuzzing (fixed seed): {FIGURES['fuzzing inputs']} inputs, "
+            f"{FIGURES['fuzzing crashes']} crashes, "
+            f"{FIGURES['fuzzing rejected']} rejected with "
+            f"{FIGURES['fuzzing calls on rejected']} AWS calls, every reason <= 256 characters"
+        )
     for path, reason in sorted(ALLOWED.items()):
         write(f"  allow-listed {path}: {reason}")

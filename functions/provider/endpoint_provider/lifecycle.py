@@ -439,7 +439,7 @@ class EndpointProvisioner:
         if arn_name is None:
             return None
         for raw in (request.properties, request.old_properties or {}):
-            named = raw.get("EndpointName")
+            named = raw.get("EndpointName") if isinstance(raw, dict) else None
             if isinstance(named, str) and named.lower() == arn_name.lower():
                 return named
         return arn_name
@@ -477,5 +477,6 @@ def _aws_reason(error: ClientError) -> str:
 def _lenient_service_timeout(raw: dict[str, Any]) -> int:
     try:
         return min(max(int(raw.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)), 1), 3600)
-    except (TypeError, ValueError):
+    # Properties that are not a map, or an infinite ServiceTimeout: parsing reports them.
+    except (AttributeError, TypeError, ValueError, OverflowError):
         return DEFAULT_SERVICE_TIMEOUT
