@@ -35,9 +35,14 @@ _PATTERN_HINTS = {
 
 
 @cache
+def service_description(service: str) -> dict[str, Any]:
+    """The service model botocore ships (in Lambda, the layer's botocore), as loaded."""
+    return Loader().load_service_model(service, "service-2")
+
+
+@cache
 def service_model(service: str) -> ServiceModel:
-    """The service model botocore ships (in Lambda, the layer's botocore)."""
-    return ServiceModel(Loader().load_service_model(service, "service-2"), service)
+    return ServiceModel(service_description(service), service)
 
 
 def input_shape(service: str, operation: str) -> Shape:

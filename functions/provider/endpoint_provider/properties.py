@@ -16,6 +16,9 @@ from endpoint_provider.api_shapes import conform
 from endpoint_provider.property_errors import check, describe, is_cross_field
 from endpoint_provider.property_shapes import properties_shape
 
+# Built at import, in Lambda's init phase, so that no request pays for reading the model.
+_PROPERTIES_SHAPE = properties_shape()
+
 REPLACEMENT = "replacement"
 NEW_MODEL = "new model and config, in place"
 NEW_CONFIG = "new config, in place"
@@ -413,7 +416,7 @@ def parse_properties(raw: Any) -> EndpointProperties:
         raise InvalidProperties(
             [f"ResourceProperties: must be a map of properties, got {_kind(raw)}"]
         )
-    conformed = conform(properties_shape(), raw)
+    conformed = conform(_PROPERTIES_SHAPE, raw)
     problems = conformed.problems + _raw_problems(raw)
     try:
         properties = EndpointProperties.model_validate(conformed.value)

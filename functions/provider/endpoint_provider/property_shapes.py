@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from botocore.loaders import Loader
 from botocore.model import Shape, ShapeResolver
 
+from endpoint_provider.api_shapes import service_description
 from endpoint_provider.naming import OWNERSHIP_TAG_COUNT
 
 PROPERTIES = "CustomSageMakerEndpointProperties"
@@ -97,9 +97,8 @@ class Route:
     member: str
 
 
-@cache
 def _sagemaker_shapes() -> dict[str, Any]:
-    return Loader().load_service_model("sagemaker", "service-2")["shapes"]
+    return service_description("sagemaker")["shapes"]
 
 
 @cache

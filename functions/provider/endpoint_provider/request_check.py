@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from endpoint_provider import scaling_plan
-from endpoint_provider.api_shapes import request_problems
+from endpoint_provider.api_shapes import request_problems, service_model
 from endpoint_provider.desired import DesiredState, ScalingSpec
 from endpoint_provider.naming import StackLocation
 from endpoint_provider.properties import InvalidProperties
@@ -20,6 +20,9 @@ from endpoint_provider.properties import InvalidProperties
 SAGEMAKER = "sagemaker"
 AUTOSCALING = "application-autoscaling"
 CLOUDWATCH = "cloudwatch"
+# Loaded at import, in Lambda's init phase, so that no request pays for reading the models.
+for _service in (SAGEMAKER, AUTOSCALING, CLOUDWATCH):
+    service_model(_service)
 
 
 def checked(desired: DesiredState) -> DesiredState:
