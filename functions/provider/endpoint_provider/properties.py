@@ -19,6 +19,7 @@ from endpoint_provider.property_shapes import properties_shape
 # Built at import, in Lambda's init phase, so that no request pays for reading the model.
 _PROPERTIES_SHAPE = properties_shape()
 
+# What an update of a property does, as the property reference words it.
 REPLACEMENT = "replacement"
 NEW_MODEL = "new model and config, in place"
 NEW_CONFIG = "new config, in place"
@@ -27,10 +28,9 @@ ON_UPDATES = "in place; governs later updates"
 NOTHING = "nothing to change"
 
 
-def prop(default: Any = ..., *, doc: str, update: str | None = None, **constraints: Any) -> Any:
-    """A property with its reference text; `update` where it differs from its parent's."""
-    extra = {"update": update} if update else None
-    return Field(default, description=doc, json_schema_extra=extra, **constraints)
+def prop(default: Any = ..., *, doc: str, **constraints: Any) -> Any:
+    """A property with its reference text (the property reference shows AutoScaling's)."""
+    return Field(default, description=doc, **constraints)
 
 
 class InvalidProperties(ValueError):
@@ -57,7 +57,7 @@ class _ApiProperties(BaseModel):
 
 class TagSpec(_ApiProperties):
     Key: str = prop(doc="Tag key")
-    Value: str = prop("", doc="Tag value")
+    Value: str = prop(doc="Tag value")
 
 
 class ContainerSpec(_ApiProperties):
@@ -176,11 +176,11 @@ class ProductionVariantSpec(_ApiProperties):
     InitialInstanceCount: int | None = prop(None, doc="Instances at creation (default 1)")
     ServerlessConfig: ServerlessConfigSpec | None = prop(None, doc="Makes the variant serverless")
     Containers: ContainerList | None = prop(
-        None, doc="This variant's own model instead of the resource's", update=NEW_MODEL
+        None, doc="This variant's own model instead of the resource's"
     )
     ModelName: str | None = prop(None, doc="An existing model to serve (used, never deleted)")
     AutoScaling: AutoScalingSpec | None = prop(
-        None, doc="Target-tracking autoscaling of the instance count", update=IN_PLACE
+        None, doc="Target-tracking autoscaling of the instance count"
     )
 
     @model_validator(mode="after")
@@ -310,7 +310,7 @@ class EndpointProperties(_ApiProperties):
     (property_shapes.routes) carried as an extra."""
 
     ServiceTimeout: int = prop(3600, doc="Seconds CloudFormation waits for each operation")
-    EndpointName: str | None = prop(None, doc="Endpoint name", update=REPLACEMENT)
+    EndpointName: str | None = prop(None, doc="Endpoint name")
     ModelName: str | None = prop(None, doc="The name variants use for the resource's model")
     PrimaryContainer: ContainerSpec | None = prop(None, doc="The model's container")
     Containers: ContainerList | None = prop(None, doc="An inference pipeline")
@@ -323,7 +323,7 @@ class EndpointProperties(_ApiProperties):
     RetainAllVariantProperties: bool | None = prop(
         None, doc="Keep live instance counts and weights on update"
     )
-    Tags: list[TagSpec] = prop(default_factory=list, doc="Tags", update=IN_PLACE)
+    Tags: list[TagSpec] = prop(default_factory=list, doc="Tags")
 
     @model_validator(mode="after")
     def _consistent(self) -> EndpointProperties:
