@@ -3,11 +3,18 @@ accepted (and delivered), what it refuses is reported up front, by property path
 
 from __future__ import annotations
 
-import pytest
+import copy
 
+import pytest
+from botocore.exceptions import ClientError
+
+from endpoint_provider.lifecycle import Budget, EndpointProvisioner, Failed, ResourceRequest
 from endpoint_provider.properties import InvalidProperties, parse_properties
 from endpoint_provider.request_check import checked
-from tests.unit.stack_resource import DEFAULT_ROLE
+from endpoint_provider.sagemaker_gateway import SageMakerGateway
+from endpoint_provider.scaling_gateway import ScalingGateway
+from endpoint_provider.settings import ProviderSettings
+from tests.unit.stack_resource import DEFAULT_ROLE, STACK_ID
 
 
 def problems_of(raw: object) -> list[str]:
@@ -265,3 +272,51 @@ def test_hostile_values_are_reported_by_path_not_raised(endpoint_properties):
         "Tags[1].Key: must be a string, got {}",
         "unknown property '' (an empty name)",
     ]
+
+
+class RecordingClient:
+    """Every AWS client at once: records each call, and refuses it."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __getattr__(self, operation: str):
+        def call(**kwargs):
+            self.calls.append(operation)
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, operation)
+
+        return call
+
+
+def test_an_update_botocore_would_refuse_fails_before_anything_changes(endpoint_properties):
+    # Given an Update to blue/green without WaitIntervalInSeconds, which used to create the new
+    # model and config and deregister scaling before UpdateEndpoint was refused
+    new = copy.deepcopy(endpoint_properties)
+    new["PrimaryContainer"]["ModelDataUrl"] = "s3://sagemaker-churn-models/churn/v2/model.tar.gz"
+    new["DeploymentConfig"] = {
+        "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE"}}
+    }
+    client = RecordingClient()
+    provisioner = EndpointProvisioner(
+        SageMakerGateway(client),
+        ScalingGateway(client, client),
+        ProviderSettings(DEFAULT_EXECUTION_ROLE_ARN=DEFAULT_ROLE),
+        clock=lambda: 0.0,
+        sleep=lambda seconds: None,
+    )
+    request = ResourceRequest(
+        "Update",
+        STACK_ID,
+        "Endpoint",
+        new,
+        old_properties=endpoint_properties,
+        physical_id="arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn",
+    )
+
+    # When the provider handles it
+    outcome = provisioner.handle(request, provisioner.start(request), Budget(lambda: 900.0, 60))
+
+    # Then it fails naming the property, and made no call at all
+    assert isinstance(outcome, Failed)
+    assert "TrafficRoutingConfiguration.WaitIntervalInSeconds: required" in outcome.reason
+    assert client.calls == []
