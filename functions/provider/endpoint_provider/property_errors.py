@@ -1,8 +1,9 @@
-"""Turns pydantic's validation errors into one line per problem, each led by its property path.
+"""Turns pydantic's validation errors (the rules the API cannot state) into (property path,
+message) pairs, worded like the API shape check's.
 
-`ProductionVariants[0].InitialInstanceCount: must be >= 1` says what to fix in the template's
-own words, which pydantic's default text ("Input should be greater than or equal to 1") and
-location tuples do not.
+`ProductionVariants[0].InitialInstanceCount: 3 must lie within AutoScaling's MinCapacity...`
+says what to fix in the template's own words, which pydantic's default text ("Input should be
+greater than or equal to 1") and location tuples do not.
 """
 
 from __future__ import annotations
