@@ -534,7 +534,11 @@ def test_requests_botocore_lets_through_are_refused_as_sagemaker_would(
     error = _error(raised)
     assert error["Code"] == "ValidationException"
     assert error["Message"].startswith("3 validation error(s) detected: ")
-    for path in ("ModelName: must match", "PrimaryContainer.Image: must match", "Tags: allows"):
+    for path in (
+        "ModelName: must be letters",
+        "PrimaryContainer.Image: must match",
+        "Tags: allows",
+    ):
         assert path in error["Message"]
     assert sagemaker.list_models()["Models"] == []
 

@@ -28,8 +28,11 @@ _INTEGER = re.compile(r"^[+-]?\d+$")
 _TRUE, _FALSE = "true", "false"
 SHOWN_CHARACTERS = 40
 SHOWN_NAME_CHARACTERS = 64
+# SageMaker's name patterns (endpoints, configs, variants; models), in words.
 _PATTERN_HINTS = {
     "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}": "must be 1-63 letters, digits or hyphens, not "
+    "starting or ending with a hyphen",
+    "[a-zA-Z0-9]([\\-a-zA-Z0-9]*[a-zA-Z0-9])?": "must be letters, digits or hyphens, not "
     "starting or ending with a hyphen",
 }
 
@@ -55,11 +58,10 @@ class Conformed:
     problems: list[tuple[str, str]] = field(default_factory=list)
 
 
-def conform(shape: Shape, value: Any, path: str = "") -> Conformed:
+def conform(shape: Shape, value: Any) -> Conformed:
     """`value` coerced to `shape`, with every way it breaks the shape's rules."""
-    result = Conformed(None)
-    result.value = _conform(shape, value, path, result.problems)
-    return result
+    problems: list[tuple[str, str]] = []
+    return Conformed(_conform(shape, value, "", problems), problems)
 
 
 def request_problems(service: str, operation: str, request: dict[str, Any]) -> list[str]:
