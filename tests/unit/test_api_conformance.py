@@ -170,7 +170,7 @@ def test_the_endpoint_configs_own_role_network_and_vpc_reach_the_config(endpoint
     assert config["EnableNetworkIsolation"] is True
     model = desired.models[0].request
     assert model["ExecutionRoleArn"] == DEFAULT_ROLE
-    assert "VpcConfig" not in model and "EnableNetworkIsolation" not in model
+    assert "VpcConfig" not in model and model["EnableNetworkIsolation"] is False
 
 
 def test_api_fields_newer_than_the_native_schemas_are_delivered(endpoint_properties, state):

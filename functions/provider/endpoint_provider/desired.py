@@ -23,6 +23,13 @@ from endpoint_provider.properties import (
 from endpoint_provider.property_shapes import CONFIG, ENDPOINT, MODEL, routes
 
 VARIANT_ONLY_FIELDS = {"AutoScaling", "Containers", "ModelName"}
+# SageMaker's own defaults, spelled out in every request as earlier releases of the provider did:
+# model and config names digest the requests, and a name that changed with a provider upgrade
+# would make the next stack update redeploy the endpoint for nothing.
+MODEL_DEFAULTS = {"EnableNetworkIsolation": False}
+CONTAINER_DEFAULTS = {"Environment": {}}
+VARIANT_DEFAULTS = {"InitialVariantWeight": 1.0}
+DATA_CAPTURE_DEFAULTS = {"EnableCapture": True}
 VARIANT_LISTS = ("ProductionVariants", "ShadowProductionVariants")
 CONTAINER_FIELDS = ("PrimaryContainer", "Containers")
 
@@ -130,13 +137,16 @@ def routed_members(properties: EndpointProperties) -> dict[str, dict[str, Any]]:
 def _model_spec(
     members: dict[str, Any], endpoint_name: str, own_containers: list[ContainerSpec] | None
 ) -> ModelSpec:
-    request = {key: value for key, value in members.items() if key not in CONTAINER_FIELDS}
+    request = {
+        **MODEL_DEFAULTS,
+        **{key: value for key, value in members.items() if key not in CONTAINER_FIELDS},
+    }
     if own_containers:
-        request["Containers"] = [_dump(container) for container in own_containers]
+        request["Containers"] = [_container(_dump(container)) for container in own_containers]
     elif "Containers" in members:
-        request["Containers"] = members["Containers"]
+        request["Containers"] = [_container(container) for container in members["Containers"]]
     else:
-        request["PrimaryContainer"] = members["PrimaryContainer"]
+        request["PrimaryContainer"] = _container(members["PrimaryContainer"])
     name = child_name(endpoint_name, request)
     return ModelSpec(name, {"ModelName": name, **request})
 
@@ -145,6 +155,8 @@ def _config_spec(
     properties: EndpointProperties, members: dict[str, Any], endpoint_name: str, model_for: Any
 ) -> ConfigSpec:
     request = {key: value for key, value in members.items() if key not in VARIANT_LISTS}
+    if "DataCaptureConfig" in request:
+        request["DataCaptureConfig"] = {**DATA_CAPTURE_DEFAULTS, **request["DataCaptureConfig"]}
     for name in VARIANT_LISTS:
         variants = getattr(properties, name)
         if variants:
@@ -154,10 +166,18 @@ def _config_spec(
 
 
 def _variant(variant: ProductionVariantSpec, model_name: str) -> dict[str, Any]:
-    request = {"ModelName": model_name, **_dump(variant, exclude=VARIANT_ONLY_FIELDS)}
+    request = {
+        "ModelName": model_name,
+        **VARIANT_DEFAULTS,
+        **_dump(variant, exclude=VARIANT_ONLY_FIELDS),
+    }
     if not variant.is_serverless:
         request["InitialInstanceCount"] = variant.instance_count
     return request
+
+
+def _container(container: dict[str, Any]) -> dict[str, Any]:
+    return {**CONTAINER_DEFAULTS, **container}
 
 
 def _update_options(properties: EndpointProperties, members: dict[str, Any]) -> dict[str, Any]:
