@@ -57,6 +57,8 @@ from werkzeug.datastructures import Headers
 from werkzeug.test import run_wsgi_app
 from werkzeug.wrappers import Request, Response
 
+from endpoint_provider.api_shapes import request_problems, service_model
+
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 TARGET_PREFIX = "SageMaker."
 MOTO_RESET_PATH = "/moto-api/reset"
@@ -73,12 +75,6 @@ SCALABLE_VARIANTS = (
     'The variant(s) "[{variants}]" must be deregistered as scalable targets with AWS Application'
     " Auto Scaling before they can be removed or have their instance type updated."
 )
-INVALID_INSTANCE_TYPE = (
-    "1 validation error detected: Value '{value}' at '{location}' failed to satisfy constraint:"
-    " Member must satisfy enum value set: [ml.<family>.<size>]"
-)
-# SageMaker keeps adding instance families, so the simulator checks the shape of the name only.
-_INSTANCE_TYPE = re.compile(r"ml\.[a-z][a-z0-9-]*\.(?:nano|micro|small|medium|large|\d*xlarge)")
 # moto checks instance types against an old list; this one from it stands in for the real one.
 _INSTANCE_TYPE_MOTO_KNOWS = "ml.m5.large"
 # CreateEndpointConfig fields moto's backend ignores. The simulator stores them on moto's object
@@ -103,6 +99,7 @@ _DEFAULT_REGION = "us-east-1"
 _CREDENTIAL = re.compile(
     r"Credential=(?P<access_key>[^/,\s]+)/[^/]+/(?P<region>[^/]+)/(?P<service>[^/]+)/"
 )
+_SAGEMAKER_OPERATIONS = frozenset(service_model("sagemaker").operation_names)
 _RUNTIME_MODEL = ServiceModel(
     create_loader().load_service_model("sagemaker-runtime", "service-2"), "sagemaker-runtime"
 )
@@ -336,6 +333,7 @@ class SageMakerSimulator:
             self._advance(now)
             handler = self._handlers.get(operation, self._forward)
             try:
+                _check_request(operation, params)
                 return handler(_Request(environ, params, _backend_for(environ), now, body))
             except _ClientError as error:
                 return error.response()
@@ -763,19 +761,23 @@ def _shadow_variants(config: FakeEndpointConfig) -> list[dict[str, Any]]:
     return getattr(config, "shadow_production_variants", None) or []
 
 
+def _check_request(operation: str, params: dict[str, Any]) -> None:
+    """SageMaker refuses a request that breaks its API's shape (a maximum, an enum, a length, a
+    pattern), which botocore's client-side validation lets through: the same strict check the
+    provider runs before its first change, so the two cannot disagree."""
+    if operation not in _SAGEMAKER_OPERATIONS:
+        return
+    problems = request_problems("sagemaker", operation, params)
+    if problems:
+        raise _validation(f"{len(problems)} validation error(s) detected: " + "; ".join(problems))
+
+
 def _check_variants(backend: SageMakerModelBackend, params: dict[str, Any]) -> None:
     for field_name in ("ProductionVariants", "ShadowProductionVariants"):
-        for index, variant in enumerate(params.get(field_name, []), start=1):
-            location = f"{field_name[0].lower()}{field_name[1:]}.{index}.member.instanceType"
-            _check_instance_type(variant.get("InstanceType"), location)
+        for variant in params.get(field_name, []):
             if variant["ModelName"] not in backend._models:
                 arn = _arn(backend, "model", variant["ModelName"])
                 raise _validation(f'Could not find model "{arn}".')
-
-
-def _check_instance_type(instance_type: str | None, location: str) -> None:
-    if instance_type is not None and not _INSTANCE_TYPE.fullmatch(instance_type):
-        raise _validation(INVALID_INSTANCE_TYPE.format(value=instance_type, location=location))
 
 
 def _known_to_moto(variant: dict[str, Any]) -> dict[str, Any]:

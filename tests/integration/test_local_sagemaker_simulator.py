@@ -488,27 +488,59 @@ def test_an_endpoint_reports_its_async_config_and_shadow_variants(sagemaker: Bas
     ] == [("AllTraffic", 2), ("Shadow", 1)]
 
 
-def test_any_ml_instance_type_is_accepted_and_other_names_are_not(sagemaker: BaseClient) -> None:
+def test_instance_types_of_the_api_are_accepted_and_other_names_are_not(
+    sagemaker: BaseClient,
+) -> None:
     # Given a model
     _create_model(sagemaker, "churn-model")
 
-    # When configurations name a newer instance type than moto knows, and a type without "ml."
+    # When configurations name newer instance types than moto knows (one with a hyphenated
+    # family), and a type without "ml."
     _create_config(sagemaker, "churn-g5", "churn-model", InstanceType="ml.g5.12xlarge")
+    _create_config(sagemaker, "churn-p6", "churn-model", InstanceType="ml.p6-b200.48xlarge")
     with pytest.raises(ClientError) as raised:
         _create_config(sagemaker, "churn-ec2", "churn-model", InstanceType="m5.large")
 
-    # Then the first is stored as given and the second refused
-    described = sagemaker.describe_endpoint_config(EndpointConfigName="churn-g5")
-    assert described["ProductionVariants"][0]["InstanceType"] == "ml.g5.12xlarge"
-    assert _error(raised) == {
-        "Code": "ValidationException",
-        "Message": "1 validation error detected: Value 'm5.large' at"
-        " 'productionVariants.1.member.instanceType' failed to satisfy constraint:"
-        " Member must satisfy enum value set: [ml.<family>.<size>]",
-    }
-    assert [
+    # Then the first two are stored as given and the third refused, as botocore's enum says
+    described = sagemaker.describe_endpoint_config(EndpointConfigName="churn-p6")
+    assert described["ProductionVariants"][0]["InstanceType"] == "ml.p6-b200.48xlarge"
+    error = _error(raised)
+    assert error["Code"] == "ValidationException"
+    assert error["Message"].startswith(
+        "1 validation error(s) detected: ProductionVariants[0].InstanceType: must be one of"
+    )
+    assert sorted(
         c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]
-    ] == ["churn-g5"]
+    ) == ["churn-g5", "churn-p6"]
+
+
+def test_requests_botocore_lets_through_are_refused_as_sagemaker_would(
+    sagemaker: BaseClient,
+) -> None:
+    # Given requests that pass botocore's client-side checks (types, required, minimums) but
+    # break SageMaker's maximums and patterns: 51 tags, an image with a space, a name with "_"
+    tags = [{"Key": f"k{n}", "Value": "v"} for n in range(51)]
+
+    # When they are sent
+    with pytest.raises(ClientError) as raised:
+        sagemaker.create_model(
+            ModelName="churn_model",
+            ExecutionRoleArn=ROLE_ARN,
+            PrimaryContainer={"Image": "not an image"},
+            Tags=tags,
+        )
+
+    # Then SageMaker's answer names every violation at once, and nothing was created
+    error = _error(raised)
+    assert error["Code"] == "ValidationException"
+    assert error["Message"].startswith("3 validation error(s) detected: ")
+    for path in (
+        "ModelName: must be letters",
+        "PrimaryContainer.Image: must match",
+        "Tags: allows",
+    ):
+        assert path in error["Message"]
+    assert sagemaker.list_models()["Models"] == []
 
 
 SCALABLE_TARGET = {

@@ -59,3 +59,27 @@ def test_explicit_endpoint_name_wins(endpoint_properties, state):
     desired = state(endpoint_properties)
     assert desired.endpoint_name == "churn-v1"
     assert desired.config.name.startswith("churn-v1-")
+
+
+def test_requests_spell_out_sagemakers_defaults_so_names_survive_a_provider_upgrade(
+    endpoint_properties, state
+):
+    # Given data capture, which like the model, its containers and the variants has defaults
+    endpoint_properties["DataCaptureConfig"] = {
+        "InitialSamplingPercentage": "20",
+        "DestinationS3Uri": "s3://bucket/capture/",
+        "CaptureOptions": [{"CaptureMode": "Input"}],
+    }
+    del endpoint_properties["PrimaryContainer"]["Environment"]
+    del endpoint_properties["ProductionVariants"][0]["InitialVariantWeight"]
+
+    # When built
+    desired = state(endpoint_properties)
+
+    # Then the requests carry the defaults earlier releases sent, so their digests (the
+    # model and config names) match what those releases created and no update redeploys
+    model, config = desired.models[0].request, desired.config.request
+    assert model["EnableNetworkIsolation"] is False
+    assert model["PrimaryContainer"]["Environment"] == {}
+    assert config["ProductionVariants"][0]["InitialVariantWeight"] == 1.0
+    assert config["DataCaptureConfig"]["EnableCapture"] is True

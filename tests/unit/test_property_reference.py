@@ -24,3 +24,24 @@ def test_the_reference_states_limits_and_update_behaviour():
     assert rows["| `EndpointName`"][4] == "replacement"
     memory = rows["| `ProductionVariants[].ServerlessConfig.MemorySizeInMB`"]
     assert memory[3] == ">= 1024; <= 6144; multiple of 1024"
+
+
+def test_the_reference_covers_every_request_member_and_the_porting_spellings():
+    # When rendered
+    reference = render()
+    rows = {
+        row.split(" | ")[0].removeprefix("| `").removesuffix("`") for row in reference.splitlines()
+    }
+
+    # Then API members newer than the native schemas, and the collision spellings, are listed
+    for path in (
+        "ExplainerConfig.ClarifyExplainerConfig.ShapConfig",
+        "ProductionVariants[].ManagedInstanceScaling.MaxInstanceCount",
+        "PrimaryContainer.AdditionalModelDataSources",
+        "EndpointConfigExecutionRoleArn",
+        "EndpointConfigVpcConfig",
+        "RetainDeploymentConfig",
+    ):
+        assert path in rows
+    # And the porting section says how a native template maps
+    assert "## Porting a native template" in reference

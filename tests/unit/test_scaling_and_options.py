@@ -87,7 +87,9 @@ def test_a_scaling_only_change_needs_no_new_config(autoscaled, state):
 def test_a_deployment_config_change_alone_needs_no_new_config(autoscaled, state):
     new = copy.deepcopy(autoscaled)
     new["DeploymentConfig"] = {
-        "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE"}}
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": "0"}
+        }
     }
     old_state, new_state = state(autoscaled), state(new)
     assert plan_update(old_state, new_state, old_state.endpoint_name).changes_nothing

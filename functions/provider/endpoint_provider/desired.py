@@ -4,6 +4,8 @@ printable and comparable.
 Model and endpoint config names are digests of their own requests, so a change to either
 yields new names (configs are immutable) and an unchanged resource keeps its name. Scaling and
 update options stay out of the config request, so changing them never needs a new config.
+Each top-level property goes to the request property_shapes routes it to, under the member name
+SageMaker gives it there.
 """
 
 from __future__ import annotations
@@ -18,8 +20,18 @@ from endpoint_provider.properties import (
     EndpointProperties,
     ProductionVariantSpec,
 )
+from endpoint_provider.property_shapes import CONFIG, ENDPOINT, MODEL, routes
 
 VARIANT_ONLY_FIELDS = {"AutoScaling", "Containers", "ModelName"}
+# SageMaker's own defaults, spelled out in every request as earlier releases of the provider did:
+# model and config names digest the requests, and a name that changed with a provider upgrade
+# would make the next stack update redeploy the endpoint for nothing.
+MODEL_DEFAULTS = {"EnableNetworkIsolation": False}
+CONTAINER_DEFAULTS = {"Environment": {}}
+VARIANT_DEFAULTS = {"InitialVariantWeight": 1.0}
+DATA_CAPTURE_DEFAULTS = {"EnableCapture": True}
+VARIANT_LISTS = ("ProductionVariants", "ShadowProductionVariants")
+CONTAINER_FIELDS = ("PrimaryContainer", "Containers")
 
 
 @dataclass(frozen=True)
@@ -81,17 +93,18 @@ def desired_state(
     properties: EndpointProperties, *, stack_id: str, logical_id: str, default_role_arn: str
 ) -> DesiredState:
     endpoint_name = properties.EndpointName or derived_endpoint_name(stack_id, logical_id)
-    role_arn = properties.ExecutionRoleArn or default_role_arn
+    members = routed_members(properties)
+    model_members = {"ExecutionRoleArn": default_role_arn, **members[MODEL]}
     models: dict[str, ModelSpec] = {}
 
     def model_for(variant: ProductionVariantSpec) -> str:
-        if variant.ModelName:
+        if not (variant.Containers or properties.serves_own_model(variant)):
             return variant.ModelName
-        model = _model_spec(properties, endpoint_name, role_arn, variant.Containers)
+        model = _model_spec(model_members, endpoint_name, variant.Containers)
         models.setdefault(model.name, model)
         return model.name
 
-    config = _config_spec(properties, endpoint_name, model_for)
+    config = _config_spec(properties, members[CONFIG], endpoint_name, model_for)
     return DesiredState(
         endpoint_name=endpoint_name,
         owner=Owner(stack_id, logical_id, endpoint_name),
@@ -103,75 +116,77 @@ def desired_state(
             for variant in properties.variants
             if variant.AutoScaling
         ),
-        update_options=_update_options(properties),
+        update_options=_update_options(properties, members[ENDPOINT]),
         alarm_names=tuple(properties.DeploymentConfig.alarm_names)
         if properties.DeploymentConfig
         else (),
     )
 
 
+def routed_members(properties: EndpointProperties) -> dict[str, dict[str, Any]]:
+    """The properties sorted by the request they belong to, under their API member names."""
+    table = routes()
+    members: dict[str, dict[str, Any]] = {MODEL: {}, CONFIG: {}, ENDPOINT: {}}
+    for name, value in properties.model_dump(exclude_none=True).items():
+        route = table[name]
+        if route.request in members:
+            members[route.request][route.member] = value
+    return members
+
+
 def _model_spec(
-    properties: EndpointProperties,
-    endpoint_name: str,
-    role_arn: str,
-    own_containers: list[ContainerSpec] | None,
+    members: dict[str, Any], endpoint_name: str, own_containers: list[ContainerSpec] | None
 ) -> ModelSpec:
-    request: dict[str, Any] = {
-        "ExecutionRoleArn": role_arn,
-        "EnableNetworkIsolation": properties.EnableNetworkIsolation,
+    request = {
+        **MODEL_DEFAULTS,
+        **{key: value for key, value in members.items() if key not in CONTAINER_FIELDS},
     }
     if own_containers:
-        request["Containers"] = [_dump(container) for container in own_containers]
-    elif properties.Containers:
-        request["Containers"] = [_dump(container) for container in properties.Containers]
+        request["Containers"] = [_container(_dump(container)) for container in own_containers]
+    elif "Containers" in members:
+        request["Containers"] = [_container(container) for container in members["Containers"]]
     else:
-        request["PrimaryContainer"] = _dump(properties.PrimaryContainer)
-    if properties.InferenceExecutionConfig:
-        request["InferenceExecutionConfig"] = _dump(properties.InferenceExecutionConfig)
-    if properties.VpcConfig:
-        request["VpcConfig"] = _dump(properties.VpcConfig)
+        request["PrimaryContainer"] = _container(members["PrimaryContainer"])
     name = child_name(endpoint_name, request)
     return ModelSpec(name, {"ModelName": name, **request})
 
 
-def _config_spec(properties: EndpointProperties, endpoint_name: str, model_for: Any) -> ConfigSpec:
-    request: dict[str, Any] = {
-        "ProductionVariants": [_variant(v, model_for(v)) for v in properties.ProductionVariants]
-    }
-    if properties.ShadowProductionVariants:
-        request["ShadowProductionVariants"] = [
-            _variant(variant, model_for(variant)) for variant in properties.ShadowProductionVariants
-        ]
-    for optional in ("AsyncInferenceConfig", "DataCaptureConfig"):
-        value = getattr(properties, optional)
-        if value is not None:
-            request[optional] = _dump(value)
-    if properties.KmsKeyId:
-        request["KmsKeyId"] = properties.KmsKeyId
+def _config_spec(
+    properties: EndpointProperties, members: dict[str, Any], endpoint_name: str, model_for: Any
+) -> ConfigSpec:
+    request = {key: value for key, value in members.items() if key not in VARIANT_LISTS}
+    if "DataCaptureConfig" in request:
+        request["DataCaptureConfig"] = {**DATA_CAPTURE_DEFAULTS, **request["DataCaptureConfig"]}
+    for name in VARIANT_LISTS:
+        variants = getattr(properties, name)
+        if variants:
+            request[name] = [_variant(variant, model_for(variant)) for variant in variants]
     name = child_name(endpoint_name, request)
     return ConfigSpec(name, {"EndpointConfigName": name, **request})
 
 
 def _variant(variant: ProductionVariantSpec, model_name: str) -> dict[str, Any]:
-    request = {"ModelName": model_name, **_dump(variant, exclude=VARIANT_ONLY_FIELDS)}
+    request = {
+        "ModelName": model_name,
+        **VARIANT_DEFAULTS,
+        **_dump(variant, exclude=VARIANT_ONLY_FIELDS),
+    }
     if not variant.is_serverless:
         request["InitialInstanceCount"] = variant.instance_count
     return request
 
 
-def _update_options(properties: EndpointProperties) -> dict[str, Any]:
+def _container(container: dict[str, Any]) -> dict[str, Any]:
+    return {**CONTAINER_DEFAULTS, **container}
+
+
+def _update_options(properties: EndpointProperties, members: dict[str, Any]) -> dict[str, Any]:
     """UpdateEndpoint's knobs. Retaining variant properties by default when autoscaling keeps
     an update from resetting the instance count the autoscaler chose."""
-    options: dict[str, Any] = {}
+    options = {key: value for key, value in members.items() if key != "RetainAllVariantProperties"}
     retain = properties.RetainAllVariantProperties
     if retain if retain is not None else properties.autoscaled:
         options["RetainAllVariantProperties"] = True
-    if properties.ExcludeRetainedVariantProperties:
-        options["ExcludeRetainedVariantProperties"] = [
-            _dump(excluded) for excluded in properties.ExcludeRetainedVariantProperties
-        ]
-    if properties.DeploymentConfig:
-        options["DeploymentConfig"] = _dump(properties.DeploymentConfig)
     return options
 
 

@@ -22,6 +22,7 @@ from endpoint_provider.desired import DesiredState, desired_state
 from endpoint_provider.naming import Owner, StackLocation, endpoint_name_from_arn
 from endpoint_provider.planner import UpdatePlan, plan_update, variants_to_suspend
 from endpoint_provider.properties import InvalidProperties, parse_properties
+from endpoint_provider.request_check import checked
 from endpoint_provider.sagemaker_gateway import (
     TRANSIENT_STATUSES,
     EndpointBusy,
@@ -416,12 +417,14 @@ class EndpointProvisioner:
             pause = interval
 
     def _desired(self, raw: dict[str, Any], request: ResourceRequest) -> DesiredState:
-        return desired_state(
+        desired = desired_state(
             parse_properties(raw),
             stack_id=request.stack_id,
             logical_id=request.logical_id,
             default_role_arn=self._settings.default_execution_role_arn,
         )
+        # Every request botocore's models would refuse is reported before the first change.
+        return checked(desired)
 
     def _old_desired(self, request: ResourceRequest) -> DesiredState | None:
         try:
@@ -436,7 +439,7 @@ class EndpointProvisioner:
         if arn_name is None:
             return None
         for raw in (request.properties, request.old_properties or {}):
-            named = raw.get("EndpointName")
+            named = raw.get("EndpointName") if isinstance(raw, dict) else None
             if isinstance(named, str) and named.lower() == arn_name.lower():
                 return named
         return arn_name
@@ -474,5 +477,6 @@ def _aws_reason(error: ClientError) -> str:
 def _lenient_service_timeout(raw: dict[str, Any]) -> int:
     try:
         return min(max(int(raw.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)), 1), 3600)
-    except (TypeError, ValueError):
+    # Properties that are not a map, or an infinite ServiceTimeout: parsing reports them.
+    except (AttributeError, TypeError, ValueError, OverflowError):
         return DEFAULT_SERVICE_TIMEOUT

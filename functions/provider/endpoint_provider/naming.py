@@ -19,6 +19,7 @@ TAG_PREFIX = "sagemaker-endpoint-provider:"
 STACK_TAG = f"{TAG_PREFIX}stack-id"
 LOGICAL_ID_TAG = f"{TAG_PREFIX}logical-id"
 ENDPOINT_TAG = f"{TAG_PREFIX}endpoint"
+OWNERSHIP_TAG_COUNT = len((STACK_TAG, LOGICAL_ID_TAG, ENDPOINT_TAG))
 
 _ENDPOINT_ARN = re.compile(
     r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:endpoint/(?P<name>[a-zA-Z0-9](-*[a-zA-Z0-9])*)$"

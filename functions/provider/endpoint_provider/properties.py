@@ -1,9 +1,9 @@
 """The typed model of a Custom::SageMakerEndpoint's properties.
 
-CloudFormation delivers every scalar as a string ("1", "true"): pydantic's lax mode coerces
-them by the schema below. Names and shapes follow AWS::SageMaker::Model, ::EndpointConfig and
-::Endpoint so that templates port without renaming. Each field's description and update
-behaviour feed the generated property reference (docs/Custom-SageMakerEndpoint.md).
+SageMaker's API decides what each property may hold: property_shapes derives the properties'
+shape from botocore's service model, and api_shapes checks and coerces CloudFormation's strings
+by it ("1" to 1, "true" to true). The pydantic models below hold what the API cannot state:
+rules across fields, the provider's own AutoScaling, and the fields the provider reads.
 """
 
 from __future__ import annotations
@@ -12,16 +12,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from endpoint_provider.property_errors import (
-    INSTANCE_TYPE_PATTERN,
-    MODEL_URL_PATTERN,
-    ROLE_ARN_PATTERN,
-    S3_URI_PATTERN,
-    SAGEMAKER_NAME_PATTERN,
-    check,
-    describe,
-)
+from endpoint_provider.api_shapes import conform
+from endpoint_provider.property_errors import check, describe, is_cross_field
+from endpoint_provider.property_shapes import properties_shape
 
+# Built at import, in Lambda's init phase, so that no request pays for reading the model.
+_PROPERTIES_SHAPE = properties_shape()
+
+# What an update of a property does, as the property reference words it.
 REPLACEMENT = "replacement"
 NEW_MODEL = "new model and config, in place"
 NEW_CONFIG = "new config, in place"
@@ -30,10 +28,9 @@ ON_UPDATES = "in place; governs later updates"
 NOTHING = "nothing to change"
 
 
-def prop(default: Any = ..., *, doc: str, update: str | None = None, **constraints: Any) -> Any:
-    """A property with its reference text; `update` where it differs from its parent's."""
-    extra = {"update": update} if update else None
-    return Field(default, description=doc, json_schema_extra=extra, **constraints)
+def prop(default: Any = ..., *, doc: str, **constraints: Any) -> Any:
+    """A property with its reference text (the property reference shows AutoScaling's)."""
+    return Field(default, description=doc, **constraints)
 
 
 class InvalidProperties(ValueError):
@@ -45,56 +42,29 @@ class InvalidProperties(ValueError):
 
 
 class _Properties(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """The provider's own settings: every field declared, nothing else accepted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-class TagSpec(_Properties):
-    Key: str = prop(doc="Tag key", min_length=1, max_length=128)
-    Value: str = prop("", doc="Tag value", max_length=256)
+class _ApiProperties(BaseModel):
+    """A SageMaker API structure, already checked and coerced against botocore's shape
+    (property_shapes); only the fields a cross-field rule reads are declared, the rest ride
+    along unchanged into the request."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
 
 
-class ModelAccessConfigSpec(_Properties):
-    AcceptEula: bool = prop(doc="Accepts the model's end-user licence agreement")
+class TagSpec(_ApiProperties):
+    Key: str = prop(doc="Tag key")
+    Value: str = prop(doc="Tag value")
 
 
-class S3DataSourceSpec(_Properties):
-    S3Uri: str = prop(doc="Model data location", pattern=S3_URI_PATTERN)
-    S3DataType: Literal["S3Prefix", "S3Object"] = prop(doc="A prefix or a single object")
-    CompressionType: Literal["None", "Gzip"] = prop(doc="Gzip for a model.tar.gz")
-    ModelAccessConfig: ModelAccessConfigSpec | None = prop(None, doc="EULA acceptance")
-
-
-class ModelDataSourceSpec(_Properties):
-    S3DataSource: S3DataSourceSpec = prop(doc="Uncompressed or compressed model data in S3")
-
-
-class RepositoryAuthConfigSpec(_Properties):
-    RepositoryCredentialsProviderArn: str = prop(doc="Lambda that returns registry credentials")
-
-
-class ImageConfigSpec(_Properties):
-    RepositoryAccessMode: Literal["Platform", "Vpc"] = prop(doc="Where the image is pulled from")
-    RepositoryAuthConfig: RepositoryAuthConfigSpec | None = prop(None, doc="Private registry")
-
-
-class MultiModelConfigSpec(_Properties):
-    ModelCacheSetting: Literal["Enabled", "Disabled"] | None = prop(None, doc="Model caching")
-
-
-class ContainerSpec(_Properties):
+class ContainerSpec(_ApiProperties):
     Image: str | None = prop(None, doc="Inference image URI (ECR or a private registry)")
-    ModelDataUrl: str | None = prop(None, doc="S3 URL of model.tar.gz", pattern=MODEL_URL_PATTERN)
-    ModelDataSource: ModelDataSourceSpec | None = prop(None, doc="Model data in its native shape")
-    Environment: dict[str, str] = prop(
-        default_factory=dict, doc="Environment variables of the container"
-    )
-    ContainerHostname: str | None = prop(
-        None, doc="Hostname in an inference pipeline", pattern=SAGEMAKER_NAME_PATTERN
-    )
-    Mode: Literal["SingleModel", "MultiModel"] | None = prop(None, doc="Multi-model endpoints")
-    ImageConfig: ImageConfigSpec | None = prop(None, doc="Image access")
+    ModelDataUrl: str | None = prop(None, doc="S3 URL of model.tar.gz")
+    ModelDataSource: dict[str, Any] | None = prop(None, doc="Model data in its native shape")
     ModelPackageName: str | None = prop(None, doc="Model package (Marketplace or registry)")
-    MultiModelConfig: MultiModelConfigSpec | None = prop(None, doc="Multi-model settings")
 
     @model_validator(mode="after")
     def _image_or_package(self) -> ContainerSpec:
@@ -110,21 +80,10 @@ class ContainerSpec(_Properties):
 ContainerList = list[ContainerSpec]
 
 
-class InferenceExecutionConfigSpec(_Properties):
-    Mode: Literal["Serial", "Direct"] = prop(doc="Serial pipeline, or direct invocation by name")
-
-
-class VpcConfigSpec(_Properties):
-    SecurityGroupIds: list[str] = prop(doc="Security groups", min_length=1, max_length=5)
-    Subnets: list[str] = prop(doc="Private subnets", min_length=1, max_length=16)
-
-
-class ServerlessConfigSpec(_Properties):
-    MemorySizeInMB: int = prop(doc="Memory", ge=1024, le=6144, multiple_of=1024)
-    MaxConcurrency: int = prop(doc="Concurrent invocations at most", ge=1, le=200)
-    ProvisionedConcurrency: int | None = prop(
-        None, doc="Pre-warmed concurrency, at most MaxConcurrency", ge=1, le=200
-    )
+class ServerlessConfigSpec(_ApiProperties):
+    MemorySizeInMB: int = prop(doc="Memory", multiple_of=1024)
+    MaxConcurrency: int = prop(doc="Concurrent invocations at most")
+    ProvisionedConcurrency: int | None = prop(None, doc="Pre-warmed concurrency")
 
     @model_validator(mode="after")
     def _provisioned_within_max(self) -> ServerlessConfigSpec:
@@ -210,42 +169,25 @@ class AutoScalingSpec(_Properties):
         return self
 
 
-class ProductionVariantSpec(_Properties):
-    VariantName: str = prop("AllTraffic", doc="Variant name", pattern=SAGEMAKER_NAME_PATTERN)
-    InstanceType: str | None = prop(
-        None, doc="Instance type; omit for a serverless variant", pattern=INSTANCE_TYPE_PATTERN
-    )
-    InitialInstanceCount: int | None = prop(
-        None, doc="Instances at creation (default 1; not for serverless)", ge=1
-    )
-    InitialVariantWeight: float = prop(1.0, doc="Share of traffic, relative to the others", ge=0)
-    VolumeSizeInGB: int | None = prop(None, doc="Storage volume per instance", ge=1, le=512)
-    ModelDataDownloadTimeoutInSeconds: int | None = prop(
-        None, doc="Time to download the model", ge=60, le=3600
-    )
-    ContainerStartupHealthCheckTimeoutInSeconds: int | None = prop(
-        None, doc="Time for the container to pass its ping check", ge=60, le=3600
-    )
-    AcceleratorType: str | None = prop(None, doc="Elastic Inference accelerator")
+class ProductionVariantSpec(_ApiProperties):
+    VariantName: str = prop("AllTraffic", doc="Variant name")
+    InstanceType: str | None = prop(None, doc="Instance type; omit for a serverless variant")
+    InstancePools: list[Any] | None = prop(None, doc="Instance types to choose from")
+    InitialInstanceCount: int | None = prop(None, doc="Instances at creation (default 1)")
     ServerlessConfig: ServerlessConfigSpec | None = prop(None, doc="Makes the variant serverless")
     Containers: ContainerList | None = prop(
-        None,
-        doc="This variant's own model (1-15 containers) instead of the resource's",
-        update=NEW_MODEL,
-        min_length=1,
-        max_length=15,
+        None, doc="This variant's own model instead of the resource's"
     )
-    ModelName: str | None = prop(
-        None, doc="An existing model to serve (used, never deleted)", pattern=SAGEMAKER_NAME_PATTERN
-    )
+    ModelName: str | None = prop(None, doc="An existing model to serve (used, never deleted)")
     AutoScaling: AutoScalingSpec | None = prop(
-        None, doc="Target-tracking autoscaling of the instance count", update=IN_PLACE
+        None, doc="Target-tracking autoscaling of the instance count"
     )
 
     @model_validator(mode="after")
     def _consistent(self) -> ProductionVariantSpec:
         problems = []
-        if (self.InstanceType is None) == (self.ServerlessConfig is None):
+        has_instances = self.InstanceType is not None or self.InstancePools is not None
+        if has_instances == (self.ServerlessConfig is not None):
             problems.append(
                 ("InstanceType", "give exactly one of InstanceType and ServerlessConfig")
             )
@@ -285,64 +227,13 @@ class ProductionVariantSpec(_Properties):
         return self.ServerlessConfig is not None
 
 
-class S3NotificationSpec(_Properties):
-    SuccessTopic: str | None = prop(None, doc="SNS topic told of each result")
-    ErrorTopic: str | None = prop(None, doc="SNS topic told of each failure")
-    IncludeInferenceResponseIn: list[Literal["SNS_TOPIC", "S3"]] | None = prop(
-        None, doc="Where the response body goes"
-    )
+class CapacitySizeSpec(_ApiProperties):
+    Type: str | None = prop(None, doc="Instances or a percentage")
+    Value: int | None = prop(None, doc="How many, or what percentage")
 
 
-class AsyncOutputConfigSpec(_Properties):
-    S3OutputPath: str = prop(doc="Where results are written", pattern=S3_URI_PATTERN)
-    S3FailurePath: str | None = prop(None, doc="Where failures are written", pattern=S3_URI_PATTERN)
-    KmsKeyId: str | None = prop(None, doc="KMS key for the results")
-    NotificationConfig: S3NotificationSpec | None = prop(None, doc="SNS notifications")
-
-
-class AsyncClientConfigSpec(_Properties):
-    MaxConcurrentInvocationsPerInstance: int | None = prop(
-        None, doc="Requests one instance works on at once", ge=1, le=1000
-    )
-
-
-class AsyncInferenceConfigSpec(_Properties):
-    ClientConfig: AsyncClientConfigSpec | None = prop(None, doc="Per-instance concurrency")
-    OutputConfig: AsyncOutputConfigSpec = prop(doc="Result and failure locations, notifications")
-
-
-class CaptureOptionSpec(_Properties):
-    CaptureMode: Literal["Input", "Output", "InputAndOutput"] = prop(doc="What is captured")
-
-
-class CaptureContentTypeHeaderSpec(_Properties):
-    CsvContentTypes: list[str] | None = prop(None, doc="Content types captured as CSV")
-    JsonContentTypes: list[str] | None = prop(None, doc="Content types captured as JSON")
-
-
-class DataCaptureConfigSpec(_Properties):
-    EnableCapture: bool = prop(True, doc="Capture on or off")
-    InitialSamplingPercentage: int = prop(doc="Share of requests captured", ge=0, le=100)
-    DestinationS3Uri: str = prop(doc="Where captures are written", pattern=S3_URI_PATTERN)
-    KmsKeyId: str | None = prop(None, doc="KMS key for the captures")
-    CaptureOptions: list[CaptureOptionSpec] = prop(
-        doc="Input, output or both", min_length=1, max_length=2
-    )
-    CaptureContentTypeHeader: CaptureContentTypeHeaderSpec | None = prop(
-        None, doc="How payloads are encoded in captures"
-    )
-
-
-class CapacitySizeSpec(_Properties):
-    Type: Literal["INSTANCE_COUNT", "CAPACITY_PERCENT"] = prop(doc="Instances or a percentage")
-    Value: int = prop(doc="How many, or what percentage", ge=1)
-
-
-class TrafficRoutingConfigSpec(_Properties):
-    Type: Literal["ALL_AT_ONCE", "CANARY", "LINEAR"] = prop(
-        doc="How traffic moves to the new fleet"
-    )
-    WaitIntervalInSeconds: int | None = prop(None, doc="Bake time between steps", ge=0, le=3600)
+class TrafficRoutingConfigSpec(_ApiProperties):
+    Type: str | None = prop(None, doc="How traffic moves to the new fleet")
     CanarySize: CapacitySizeSpec | None = prop(None, doc="First step of a CANARY (<= 50 %)")
     LinearStepSize: CapacitySizeSpec | None = prop(None, doc="Each step of a LINEAR (10-50 %)")
 
@@ -362,41 +253,35 @@ def _size_problems(
 ) -> list[tuple[str, str]]:
     if size is None:
         return [(name, "required for this Type")]
-    if size.Type == "CAPACITY_PERCENT" and not low <= size.Value <= high:
+    if size.Type == "CAPACITY_PERCENT" and size.Value is not None and not low <= size.Value <= high:
         return [(f"{name}.Value", f"must be {low}-{high} percent")]
     return []
 
 
-class BlueGreenUpdatePolicySpec(_Properties):
-    TrafficRoutingConfiguration: TrafficRoutingConfigSpec = prop(doc="Traffic shifting")
-    TerminationWaitInSeconds: int | None = prop(
-        None, doc="Old fleet kept after the shift", ge=0, le=3600
+class BlueGreenUpdatePolicySpec(_ApiProperties):
+    TrafficRoutingConfiguration: TrafficRoutingConfigSpec | None = prop(
+        None, doc="Traffic shifting"
     )
     MaximumExecutionTimeoutInSeconds: int | None = prop(
-        None, doc="Longest the deployment may take (within ServiceTimeout)", ge=600, le=28800
+        None, doc="Longest the deployment may take (within ServiceTimeout)"
     )
 
 
-class RollingUpdatePolicySpec(_Properties):
-    MaximumBatchSize: CapacitySizeSpec = prop(doc="Instances updated per batch")
-    WaitIntervalInSeconds: int = prop(doc="Bake time between batches", ge=0, le=3600)
+class RollingUpdatePolicySpec(_ApiProperties):
     MaximumExecutionTimeoutInSeconds: int | None = prop(
-        None, doc="Longest the deployment may take (within ServiceTimeout)", ge=600, le=28800
-    )
-    RollbackMaximumBatchSize: CapacitySizeSpec | None = prop(None, doc="Batch size of a rollback")
-
-
-class AlarmSpec(_Properties):
-    AlarmName: str = prop(doc="CloudWatch alarm name")
-
-
-class AutoRollbackConfigSpec(_Properties):
-    Alarms: list[AlarmSpec] = prop(
-        doc="Alarms that roll a deployment back", min_length=1, max_length=10
+        None, doc="Longest the deployment may take (within ServiceTimeout)"
     )
 
 
-class DeploymentConfigSpec(_Properties):
+class AlarmSpec(_ApiProperties):
+    AlarmName: str | None = prop(None, doc="CloudWatch alarm name")
+
+
+class AutoRollbackConfigSpec(_ApiProperties):
+    Alarms: list[AlarmSpec] | None = prop(None, doc="Alarms that roll a deployment back")
+
+
+class DeploymentConfigSpec(_ApiProperties):
     BlueGreenUpdatePolicy: BlueGreenUpdatePolicySpec | None = prop(None, doc="Blue/green update")
     RollingUpdatePolicy: RollingUpdatePolicySpec | None = prop(None, doc="Rolling update")
     AutoRollbackConfiguration: AutoRollbackConfigSpec | None = prop(None, doc="Alarm rollback")
@@ -415,91 +300,30 @@ class DeploymentConfigSpec(_Properties):
     @property
     def alarm_names(self) -> list[str]:
         rollback = self.AutoRollbackConfiguration
-        return [alarm.AlarmName for alarm in rollback.Alarms] if rollback else []
+        alarms = rollback.Alarms if rollback else None
+        return [alarm.AlarmName for alarm in alarms or [] if alarm.AlarmName]
 
 
-class VariantPropertySpec(_Properties):
-    VariantPropertyType: Literal["DesiredInstanceCount", "DesiredWeight", "DataCaptureConfig"] = (
-        prop(doc="Property taken from the new config instead of kept")
-    )
+class EndpointProperties(_ApiProperties):
+    """Everything a Custom::SageMakerEndpoint accepts, validated and coerced: the fields below
+    are the ones the provider itself reads; every other property is a request member
+    (property_shapes.routes) carried as an extra."""
 
-
-class EndpointProperties(_Properties):
-    """Everything a Custom::SageMakerEndpoint accepts, validated and coerced."""
-
-    ServiceToken: str | None = prop(
-        None, doc="The provider's ARN (the stack export)", update=NOTHING
-    )
-    ServiceTimeout: int = prop(
-        3600, doc="Seconds CloudFormation waits for each operation", update=NOTHING, ge=1, le=3600
-    )
-    EndpointName: str | None = prop(
-        None,
-        doc="Endpoint name; default derived from stack and logical ID",
-        update=REPLACEMENT,
-        pattern=SAGEMAKER_NAME_PATTERN,
-        max_length=63,
-    )
-    ExecutionRoleArn: str | None = prop(
-        None,
-        doc="Role SageMaker assumes; default the provider stack's role",
-        update=NEW_MODEL,
-        pattern=ROLE_ARN_PATTERN,
-    )
-    PrimaryContainer: ContainerSpec | None = prop(
-        None, doc="The model's container (or use Containers)", update=NEW_MODEL
-    )
-    Containers: ContainerList | None = prop(
-        None,
-        doc="An inference pipeline of 1-15 containers",
-        update=NEW_MODEL,
-        min_length=1,
-        max_length=15,
-    )
-    InferenceExecutionConfig: InferenceExecutionConfigSpec | None = prop(
-        None, doc="How pipeline containers are invoked", update=NEW_MODEL
-    )
-    EnableNetworkIsolation: bool = prop(
-        False, doc="No network access for the containers", update=NEW_MODEL
-    )
-    VpcConfig: VpcConfigSpec | None = prop(None, doc="VPC the model runs in", update=NEW_MODEL)
-    KmsKeyId: str | None = prop(None, doc="KMS key for the instances' volumes", update=NEW_CONFIG)
-    ProductionVariants: list[ProductionVariantSpec] = prop(
-        doc="Variants serving traffic", update=NEW_CONFIG, min_length=1, max_length=10
-    )
+    ServiceTimeout: int = prop(3600, doc="Seconds CloudFormation waits for each operation")
+    EndpointName: str | None = prop(None, doc="Endpoint name")
+    ModelName: str | None = prop(None, doc="The name variants use for the resource's model")
+    PrimaryContainer: ContainerSpec | None = prop(None, doc="The model's container")
+    Containers: ContainerList | None = prop(None, doc="An inference pipeline")
+    ProductionVariants: list[ProductionVariantSpec] = prop(doc="Variants serving traffic")
     ShadowProductionVariants: list[ProductionVariantSpec] | None = prop(
-        None,
-        doc="Variants receiving a copy of the traffic",
-        update=NEW_CONFIG,
-        min_length=1,
-        max_length=10,
+        None, doc="Variants receiving a copy of the traffic"
     )
-    AsyncInferenceConfig: AsyncInferenceConfigSpec | None = prop(
-        None, doc="Makes the endpoint asynchronous", update=NEW_CONFIG
-    )
-    DataCaptureConfig: DataCaptureConfigSpec | None = prop(
-        None, doc="Captures requests and responses to S3", update=NEW_CONFIG
-    )
-    DeploymentConfig: DeploymentConfigSpec | None = prop(
-        None,
-        doc="How updates roll out: blue/green or rolling, with alarm rollback",
-        update=ON_UPDATES,
-    )
+    AsyncInferenceConfig: dict[str, Any] | None = prop(None, doc="Makes the endpoint asynchronous")
+    DeploymentConfig: DeploymentConfigSpec | None = prop(None, doc="How updates roll out")
     RetainAllVariantProperties: bool | None = prop(
-        None,
-        doc="Keep live instance counts and weights on update; default true when a "
-        "variant autoscales",
-        update=ON_UPDATES,
+        None, doc="Keep live instance counts and weights on update"
     )
-    ExcludeRetainedVariantProperties: list[VariantPropertySpec] | None = prop(
-        None, doc="Properties an update takes from the new config anyway", update=ON_UPDATES
-    )
-    Tags: list[TagSpec] = prop(
-        default_factory=list,
-        doc="Tags on the endpoint, config and models",
-        update=IN_PLACE,
-        max_length=40,
-    )
+    Tags: list[TagSpec] = prop(default_factory=list, doc="Tags")
 
     @model_validator(mode="after")
     def _consistent(self) -> EndpointProperties:
@@ -525,12 +349,28 @@ class EndpointProperties(_Properties):
             )
         if self.AsyncInferenceConfig and True in kinds:
             problems.append(("AsyncInferenceConfig", "not supported with serverless variants"))
-        uses_shared = any(not (v.Containers or v.ModelName) for v in self.variants)
+        uses_shared = any(self.serves_own_model(variant) for variant in self.variants)
+        shared = "Containers" if self.Containers else "PrimaryContainer"
         if uses_shared and not (self.PrimaryContainer or self.Containers):
             problems.append(
                 ("PrimaryContainer", "required unless every variant has Containers or ModelName")
             )
+        if not uses_shared and (self.PrimaryContainer or self.Containers):
+            problems.append(
+                (
+                    shared,
+                    "no variant serves it: each has its own Containers or names an existing "
+                    "model; give one variant no ModelName, or this resource's ModelName",
+                )
+            )
         return problems
+
+    def serves_own_model(self, variant: ProductionVariantSpec) -> bool:
+        """Whether the variant serves the model made of PrimaryContainer or Containers: it has
+        no containers of its own and names no model, or names the one a native Model gave."""
+        if variant.Containers:
+            return False
+        return not variant.ModelName or variant.ModelName == self.ModelName
 
     def _scaling_problems(self) -> list[tuple[str, str]]:
         problems = []
@@ -566,30 +406,54 @@ class EndpointProperties(_Properties):
         return any(variant.AutoScaling for variant in self.variants)
 
 
-def parse_properties(raw: dict[str, Any]) -> EndpointProperties:
-    """Coerce CloudFormation's ResourceProperties, or raise InvalidProperties with every problem."""
-    problems = _raw_problems(raw)
+def parse_properties(raw: Any) -> EndpointProperties:
+    """Coerce CloudFormation's ResourceProperties, or raise InvalidProperties with every problem.
+
+    Two layers: SageMaker's API shape (types, required members, enums, ranges, lengths and
+    patterns, from botocore's model), then the rules the API cannot state (the pydantic model
+    above). A problem the first layer found is not repeated by the second."""
+    if not isinstance(raw, dict):
+        raise InvalidProperties(
+            [f"ResourceProperties: must be a map of properties, got {_kind(raw)}"]
+        )
+    conformed = conform(_PROPERTIES_SHAPE, raw)
+    problems = conformed.problems + _raw_problems(raw)
     try:
-        properties = EndpointProperties.model_validate(raw)
+        properties = EndpointProperties.model_validate(conformed.value)
     except ValidationError as error:
-        fields = [line for item in error.errors() for line in describe(item, EndpointProperties)]
-        problems = fields + problems
+        reported = [path for path, _ in problems]
+        for item in error.errors():
+            for path, message in describe(item, EndpointProperties):
+                if is_cross_field(item) or not any(_within(path, seen) for seen in reported):
+                    problems.append((path, message))
     if problems:
-        raise InvalidProperties(problems)
+        raise InvalidProperties(
+            [f"{path}: {message}" if path else message for path, message in problems]
+        )
     return properties
 
 
-def _raw_problems(raw: dict[str, Any]) -> list[str]:
+def _within(path: str, parent: str) -> bool:
+    return path == parent or path.startswith((f"{parent}.", f"{parent}["))
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _raw_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
     """Rules across list items, checked on the raw input so that they join any field errors
     instead of waiting for them to be fixed."""
     problems = []
     if "PrimaryContainer" in raw and "Containers" in raw:
-        problems.append("Containers: give PrimaryContainer or Containers, not both")
+        problems.append(("Containers", "give PrimaryContainer or Containers, not both"))
     variants = _items(raw.get("ProductionVariants")) + _items(raw.get("ShadowProductionVariants"))
     names = [variant.get("VariantName", "AllTraffic") for variant in variants]
-    problems += [f"ProductionVariants: duplicate VariantName {name!r}" for name in _repeated(names)]
+    problems += [
+        ("ProductionVariants", f"duplicate VariantName {name!r}") for name in _repeated(names)
+    ]
     keys = [tag.get("Key") for tag in _items(raw.get("Tags"))]
-    problems += [f"Tags: duplicate Key {key!r}" for key in _repeated(keys)]
+    problems += [("Tags", f"duplicate Key {key!r}") for key in _repeated(keys)]
     return problems
 
 
@@ -597,5 +461,7 @@ def _items(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def _repeated(values: list[Any]) -> list[Any]:
-    return sorted({value for value in values if value is not None and values.count(value) > 1})
+def _repeated(values: list[Any]) -> list[str]:
+    """Repeated strings; anything else is not a name, and the shape check reports it."""
+    names = [value for value in values if isinstance(value, str)]
+    return sorted({name for name in names if names.count(name) > 1})

@@ -1,8 +1,9 @@
-"""Turns pydantic's validation errors into one line per problem, each led by its property path.
+"""Turns pydantic's validation errors (the rules the API cannot state) into (property path,
+message) pairs, worded like the API shape check's.
 
-`ProductionVariants[0].InitialInstanceCount: must be >= 1` says what to fix in the template's
-own words, which pydantic's default text ("Input should be greater than or equal to 1") and
-location tuples do not.
+`ProductionVariants[0].InitialInstanceCount: 3 must lie within AutoScaling's MinCapacity...`
+says what to fix in the template's own words, which pydantic's default text ("Input should be
+greater than or equal to 1") and location tuples do not.
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
+# What SageMaker accepts as a name (botocore's EndpointName, ModelName, VariantName...).
 SAGEMAKER_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
-INSTANCE_TYPE_PATTERN = r"^ml\.[a-z0-9]+\.[a-z0-9]+$"
-S3_URI_PATTERN = r"^s3://"
-MODEL_URL_PATTERN = r"^(https|s3)://"
-ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:role/"
 
 
 class Problems(ValueError):
@@ -32,16 +30,18 @@ def check(problems: list[tuple[str, str]]) -> None:
         raise Problems(problems)
 
 
-def describe(problem: dict[str, Any], root: type[BaseModel]) -> list[str]:
+def describe(problem: dict[str, Any], root: type[BaseModel]) -> list[tuple[str, str]]:
+    """(property path, message) for one pydantic error."""
     path = _path(problem["loc"])
     error = problem.get("ctx", {}).get("error")
     if isinstance(error, Problems):
-        return [_join(_join_path(path, relative), message) for relative, message in error.problems]
-    return [_join(path, _message(problem, root))]
+        return [(_join_path(path, relative), message) for relative, message in error.problems]
+    return [(path, _message(problem, root))]
 
 
-def _join(path: str, message: str) -> str:
-    return f"{path}: {message}" if path else message
+def is_cross_field(problem: dict[str, Any]) -> bool:
+    """Raised by a model validator: a rule across fields, not a field's own type or range."""
+    return isinstance(problem.get("ctx", {}).get("error"), Problems)
 
 
 def _join_path(parent: str, child: str) -> str:
@@ -57,15 +57,6 @@ def _path(location: tuple[Any, ...]) -> str:
     return path
 
 
-_PATTERN_HINTS = {
-    SAGEMAKER_NAME_PATTERN: "must be 1-63 letters, digits or hyphens, not starting or ending "
-    "with a hyphen",
-    INSTANCE_TYPE_PATTERN: "must be an ML instance type such as ml.m5.large",
-    MODEL_URL_PATTERN: "must be an s3:// or https:// URL",
-    S3_URI_PATTERN: "must be an s3:// URL",
-    ROLE_ARN_PATTERN: "must be an IAM role ARN",
-}
-
 _MESSAGES = {
     "missing": lambda p: "required",
     "greater_than_equal": lambda p: f"must be >= {p['ctx']['ge']:g}",
@@ -73,6 +64,7 @@ _MESSAGES = {
     "less_than_equal": lambda p: f"must be <= {p['ctx']['le']:g}",
     "multiple_of": lambda p: f"must be a multiple of {p['ctx']['multiple_of']:g}",
     "int_parsing": lambda p: f"must be an integer, got {p['input']!r}",
+    "finite_number": lambda p: f"must be a finite number, got {p['input']!r}",
     "int_from_float": lambda p: f"must be an integer, got {p['input']!r}",
     "float_parsing": lambda p: f"must be a number, got {p['input']!r}",
     "bool_parsing": lambda p: f"must be true or false, got {p['input']!r}",
@@ -80,10 +72,6 @@ _MESSAGES = {
     "too_long": lambda p: f"allows at most {p['ctx']['max_length']} item(s)",
     "string_too_long": lambda p: f"must be at most {p['ctx']['max_length']} characters",
     "string_too_short": lambda p: f"must be at least {p['ctx']['min_length']} characters",
-    "string_pattern_mismatch": lambda p: (
-        _PATTERN_HINTS.get(p["ctx"]["pattern"], f"must match {p['ctx']['pattern']}")
-        + f", got {p['input']!r}"
-    ),
     "literal_error": lambda p: f"must be {p['ctx']['expected']}, got {p['input']!r}",
     "value_error": lambda p: str(p["ctx"]["error"]),
     "list_type": lambda p: "must be a list",
