@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from endpoint_common.observability import logger
 from endpoint_provider.desired import DesiredState, desired_state
@@ -27,6 +27,7 @@ from endpoint_provider.sagemaker_gateway import (
     EndpointBusy,
     ForeignResource,
     SageMakerGateway,
+    is_not_found,
 )
 from endpoint_provider.scaling_gateway import ScalingGateway
 from endpoint_provider.settings import ProviderSettings
@@ -44,8 +45,9 @@ class ResourceRequest:
     request_type: str
     stack_id: str
     logical_id: str
-    properties: dict[str, Any]
-    old_properties: dict[str, Any] | None = None
+    # As CloudFormation sent it: a map when the template is sane, but anything JSON can hold.
+    properties: Any
+    old_properties: Any = None
     physical_id: str | None = None
 
 
@@ -88,8 +90,9 @@ class Completed:
 
 @dataclass(frozen=True)
 class Failed:
+    """Answered with the request's failure ID (`EndpointProvisioner.failure_id`)."""
+
     reason: str
-    physical_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,10 @@ Outcome = Completed | Failed | Pending
 
 class ProvisioningFailed(Exception):
     """Ends a request with FAILED; the message is what the user reads in the stack events."""
+
+
+class ConcurrentDelete(ProvisioningFailed):
+    """A Delete of this resource ran while its Create was in flight and removed part of it."""
 
 
 class Budget:
@@ -130,6 +137,19 @@ class EndpointProvisioner:
         self._clock = clock
         self._sleep = sleep
 
+    def failure_id(self, request: ResourceRequest) -> str | None:
+        """The physical ID a FAILED answer carries. Update and Delete keep theirs (None). A
+        Create names the endpoint it was making, so the rollback Delete removes whatever it left
+        behind; None when its properties name nothing, since nothing was made. Never raises:
+        every failure, whatever it is, is answered with it."""
+        if request.request_type != "Create":
+            return None
+        try:
+            desired = self._desired(request.properties, request)
+            return StackLocation.of(request.stack_id).endpoint_arn(desired.endpoint_name)
+        except Exception:
+            return None
+
     def start(self, request: ResourceRequest) -> Progress:
         """The first invocation's progress: the deadline stays inside CloudFormation's wait."""
         timeout = _lenient_service_timeout(request.properties)
@@ -138,29 +158,44 @@ class EndpointProvisioner:
 
     def handle(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
         run = {"Create": self._create, "Update": self._update, "Delete": self._delete}
+        if request.request_type != "Delete" and not isinstance(request.properties, dict):
+            return Failed(
+                "Invalid properties: ResourceProperties must be a map of property names to "
+                f"values, got {_json_type(request.properties)}"
+            )
         try:
             return run[request.request_type](request, progress, budget)
-        except InvalidProperties as error:
-            return Failed(f"Invalid properties: {error}", self._failure_id(request))
-        except (ProvisioningFailed, ForeignResource) as error:
-            return Failed(str(error), self._failure_id(request))
-        except ClientError as error:
-            return Failed(_aws_reason(error), self._failure_id(request))
-        except EndpointBusy as error:
-            return Failed(
-                f"endpoint {error} started changing on its own (SageMaker maintenance?); "
-                "retry the stack operation",
-                self._failure_id(request),
-            )
+        except Exception as error:
+            return Failed(explain(error))
 
     # Create
 
     def _create(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
-        return self._create_as(self._desired(request.properties, request), progress, budget)
+        desired = self._desired(request.properties, request)
+        if progress.stage == DELETE:
+            return self._discard(desired.owner, progress, budget)
+        try:
+            return self._create_as(desired, progress, budget)
+        except ConcurrentDelete as error:
+            # The Delete answered already and will not come back: what this Create made
+            # after the Delete looked goes now, before the FAILED answer.
+            discarding = replace(progress, stage=DELETE, failure_reason=str(error))
+            return self._discard(desired.owner, discarding, budget)
 
     def _apply_create(self, desired: DesiredState) -> None:
         self._ensure_children(desired)
-        if self._gateway.create_endpoint(desired.endpoint_name, desired.config.name, desired.tags):
+        try:
+            created = self._gateway.create_endpoint(
+                desired.endpoint_name, desired.config.name, desired.tags
+            )
+        except ClientError as error:
+            if is_not_found(error):
+                raise ConcurrentDelete(
+                    f"endpoint config {desired.config.name} was deleted before endpoint "
+                    f"{desired.endpoint_name} was created (a Delete of this resource ran meanwhile)"
+                ) from error
+            raise
+        if created:
             return
         existing = self._owned_endpoint(desired.endpoint_name, desired.owner)
         if existing and existing["EndpointConfigName"] != desired.config.name:
@@ -180,9 +215,20 @@ class EndpointProvisioner:
         def check() -> dict[str, Any] | str:
             endpoint = self._gateway.describe_endpoint(desired.endpoint_name)
             if endpoint is None:
-                raise ProvisioningFailed(f"endpoint {desired.endpoint_name} was deleted meanwhile")
+                raise ConcurrentDelete(
+                    f"endpoint {desired.endpoint_name} was deleted meanwhile (a Delete of this "
+                    "resource ran during the wait)"
+                )
             status = endpoint["EndpointStatus"]
             if status == "InService" and endpoint["EndpointConfigName"] == desired.config.name:
+                # A Delete that ran before the endpoint existed pruned its config: SageMaker
+                # would run an endpoint no stack can update or clean up.
+                if self._gateway.describe_endpoint_config(desired.config.name) is None:
+                    raise ConcurrentDelete(
+                        f"endpoint config {desired.config.name} was deleted while endpoint "
+                        f"{desired.endpoint_name} was being created (a Delete of this resource "
+                        "ran meanwhile); the endpoint was removed"
+                    )
                 return endpoint
             if status == "InService":
                 raise UpdateRolledBack(endpoint)
@@ -262,13 +308,23 @@ class EndpointProvisioner:
         if endpoint["EndpointConfigName"] == new.config.name:
             return False
         self._ensure_children(new)
-        self._suspend_scaling(endpoint, new)
         try:
+            self._suspend_scaling(endpoint, new)
             self._gateway.update_endpoint(new.endpoint_name, new.config.name, **new.update_options)
-        except (ClientError, EndpointBusy):
-            self._undo_update(old, new, keep=endpoint["EndpointConfigName"])
+        except Exception:
+            # Whatever failed (SageMaker's refusal, the network, a bug), the variant's scaling
+            # must not stay suspended.
+            self._undo_update_quietly(old, new, keep=endpoint["EndpointConfigName"])
             raise
         return True
+
+    def _undo_update_quietly(self, old: DesiredState | None, new: DesiredState, keep: str) -> None:
+        """Undoes what it can; the original failure is what the user must read. The rollback
+        Update (properties swapped) reconciles scaling again."""
+        try:
+            self._undo_update(old, new, keep)
+        except Exception:
+            logger.exception("undoing the failed update failed; the rollback update retries it")
 
     def _suspend_scaling(self, endpoint: dict[str, Any], new: DesiredState) -> None:
         """SageMaker refuses to change the instance type of, or remove, a variant that is a
@@ -293,9 +349,10 @@ class EndpointProvisioner:
             return self._discard(new.owner, progress, budget)
         try:
             return self._create_as(new, progress, budget)
-        except (ProvisioningFailed, ClientError) as error:
-            reason = _aws_reason(error) if isinstance(error, ClientError) else str(error)
-            discarding = replace(progress, stage=DELETE, failure_reason=reason)
+        except Exception as error:
+            # Also when the new name belongs to another stack (ForeignResource): the model and
+            # config made for it are ours, and nobody else would ever delete them.
+            discarding = replace(progress, stage=DELETE, failure_reason=explain(error))
             return self._discard(new.owner, discarding, budget)
 
     def _create_as(self, desired: DesiredState, progress: Progress, budget: Budget) -> Outcome:
@@ -351,11 +408,16 @@ class EndpointProvisioner:
                     self._gateway.delete_endpoint(owner.endpoint_name)
             return f"endpoint {owner.endpoint_name} is {status}, deleting it"
 
-        gone = self._poll(check, progress, budget)
-        if isinstance(gone, Pending):
-            return gone
-        self._prune(owner, keep=None)
-        return None
+        while True:
+            gone = self._poll(check, progress, budget)
+            if isinstance(gone, Pending):
+                return gone
+            self._prune(owner, keep=None)
+            # A Create still in its apply step may have made the endpoint after the first look
+            # and before the prune: delete it too, instead of leaving it without its config.
+            if check() is True:
+                return None
+            progress = replace(progress, last_poll=self._clock())
 
     # Shared steps
 
@@ -399,12 +461,22 @@ class EndpointProvisioner:
         passes."""
         interval = self._settings.poll_interval_seconds
         pause = progress.last_poll + interval - self._clock() if progress.last_poll else 0
+        checked = False
         while True:
             if pause > 0:
-                if not budget.allows_wait(pause):
+                if self._clock() + pause >= progress.deadline:
+                    raise ProvisioningFailed(
+                        "timed out before the next check (raise ServiceTimeout, at most 3600 s)"
+                    )
+                if budget.allows_wait(pause):
+                    self._sleep(pause)
+                elif checked:
                     return Pending(replace(progress, invocation=progress.invocation + 1))
-                self._sleep(pause)
+                # Otherwise check early: every invocation checks at least once, so that one
+                # started with less than HandoffMarginSeconds left makes progress instead of
+                # handing off forever.
             result = check()
+            checked = True
             progress = replace(progress, last_poll=self._clock())
             if not isinstance(result, str):
                 return result
@@ -415,7 +487,7 @@ class EndpointProvisioner:
                 )
             pause = interval
 
-    def _desired(self, raw: dict[str, Any], request: ResourceRequest) -> DesiredState:
+    def _desired(self, raw: Any, request: ResourceRequest) -> DesiredState:
         return desired_state(
             parse_properties(raw),
             stack_id=request.stack_id,
@@ -435,22 +507,11 @@ class EndpointProvisioner:
         arn_name = endpoint_name_from_arn(request.physical_id)
         if arn_name is None:
             return None
-        for raw in (request.properties, request.old_properties or {}):
-            named = raw.get("EndpointName")
+        for raw in (request.properties, request.old_properties):
+            named = raw.get("EndpointName") if isinstance(raw, dict) else None
             if isinstance(named, str) and named.lower() == arn_name.lower():
                 return named
         return arn_name
-
-    def _failure_id(self, request: ResourceRequest) -> str | None:
-        """Update and Delete keep their ID. A failed Create names the endpoint it was making,
-        so the rollback Delete removes whatever that left behind."""
-        if request.request_type != "Create":
-            return None
-        try:
-            desired = self._desired(request.properties, request)
-        except InvalidProperties:
-            return None
-        return StackLocation.of(request.stack_id).endpoint_arn(desired.endpoint_name)
 
 
 class UpdateRolledBack(ProvisioningFailed):
@@ -466,13 +527,49 @@ def _failure_reason(endpoint: dict[str, Any], what: str) -> str:
     return f"endpoint {endpoint['EndpointName']} {what}: {reason}"
 
 
+_THROTTLING_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
+)
+_ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+
+
+def explain(error: Exception) -> str:
+    """What the user reads for a failure, leading with what to do about it."""
+    if isinstance(error, InvalidProperties):
+        return f"Invalid properties: {error}"
+    if isinstance(error, ProvisioningFailed | ForeignResource):
+        return str(error)
+    if isinstance(error, EndpointBusy):
+        return (
+            f"endpoint {error} started changing on its own (SageMaker maintenance?); "
+            "retry the stack operation"
+        )
+    if isinstance(error, ClientError):
+        return _aws_reason(error)
+    if isinstance(error, BotoCoreError):
+        return f"AWS unreachable after retries, retry the stack operation: {error}"
+    logger.exception("unexpected provider error")
+    return f"provider error {type(error).__name__}: {error}; retry, and report it if it persists"
+
+
 def _aws_reason(error: ClientError) -> str:
     details = error.response.get("Error", {})
-    return f"{error.operation_name} refused: {details.get('Message') or details.get('Code')}"
+    code = details.get("Code")
+    reason = f"{error.operation_name} refused: {details.get('Message') or code}"
+    if code in _THROTTLING_CODES:
+        return f"{reason} (throttled after retries; retry the stack operation later)"
+    if code in _ACCESS_DENIED_CODES:
+        return f"{reason} (grant it to the provider function's role)"
+    return reason
 
 
-def _lenient_service_timeout(raw: dict[str, Any]) -> int:
+def _json_type(value: Any) -> str:
+    names = {type(None): "null", list: "a list", str: "a string", bool: "a boolean"}
+    return names.get(type(value), "a number" if isinstance(value, int | float) else "no map")
+
+
+def _lenient_service_timeout(raw: Any) -> int:
     try:
         return min(max(int(raw.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)), 1), 3600)
-    except (TypeError, ValueError):
+    except (AttributeError, TypeError, ValueError, OverflowError):
         return DEFAULT_SERVICE_TIMEOUT
