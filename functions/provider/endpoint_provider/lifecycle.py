@@ -248,6 +248,12 @@ class EndpointProvisioner:
         logger.info("update planned", reasons=plan.reasons)
         if plan.replace:
             return self._replace(new, progress, budget)
+        abandoned = self._abandoned_replacement(old, current_name)
+        if abandoned is not None and progress.stage in (APPLY, DELETE):
+            gone = self._delete_endpoint_tree(abandoned, replace(progress, stage=DELETE), budget)
+            if isinstance(gone, Pending):
+                return gone
+            progress = replace(progress, stage=APPLY)
         if progress.stage == APPLY:
             changing = self._apply_update(new, old, plan, progress, budget)
             if isinstance(changing, Pending):
@@ -264,6 +270,16 @@ class EndpointProvisioner:
         self._scaling.reconcile(new.endpoint_name, new.scaling)
         self._prune(new.owner, keep=new.config.name)
         return Completed(request.physical_id, new.attributes(endpoint["EndpointArn"]))
+
+    @staticmethod
+    def _abandoned_replacement(old: DesiredState | None, current_name: str) -> Owner | None:
+        """The old properties name an endpoint other than the physical ID's only in the
+        rollback of a failed replacement. CloudFormation never learned that endpoint's ID, and
+        if the failed update could not remove it (say AWS was unreachable), nobody else ever
+        will: remove what of it is ours (the owner's tags decide) before rolling back."""
+        if old is None or old.endpoint_name.lower() == current_name.lower():
+            return None
+        return old.owner
 
     def _undo_update(self, old: DesiredState | None, new: DesiredState, keep: str) -> None:
         """Puts back the scaling the update suspended and drops what it created."""
