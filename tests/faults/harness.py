@@ -236,6 +236,8 @@ class FaultWorld:
     faults: Faults
     lambda_: SimulatedLambda
     cloudformation: CloudFormation
+    # What a rolled-back request must leave the account holding.
+    baseline: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # The test's own view of the account, outside the faults.
@@ -275,9 +277,6 @@ class FaultWorld:
             ],
             "alarms": [a["AlarmName"] for a in self.cloudwatch.describe_alarms()["MetricAlarms"]],
         }
-
-    def left(self) -> int:
-        return sum(len(names) for names in self.inventory().values())
 
     def reset(self) -> None:
         self.faults.disarm()

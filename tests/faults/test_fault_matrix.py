@@ -66,7 +66,8 @@ def renamed(props: dict[str, Any]) -> dict[str, Any]:
 class Scenario:
     """`setup` creates what the request works on and returns its physical ID (or None);
     `request` builds the request under test; `rollback` is what CloudFormation sends after a
-    FAILED answer (the physical ID it knows); afterwards the stack is deleted."""
+    FAILED answer (the physical ID it knows). Afterwards the account holds nothing, or, for a
+    rolled-back update (`restores`), exactly what it held before the update."""
 
     name: str
     setup: Callable[[FaultWorld], str | None]
@@ -77,6 +78,7 @@ class Scenario:
     create_seconds: float | None = None
     # The calls this scenario is about; the others are some other scenario's.
     calls: tuple[str, ...] | None = None
+    restores: bool = False
 
 
 def _create_ok(props: Callable[[], dict[str, Any]]) -> Callable[[FaultWorld], str]:
@@ -97,8 +99,7 @@ def _rollback_update(world: FaultWorld, event: dict[str, Any], physical_id: str)
     swapped = world.cloudformation.update(
         LOGICAL_ID, physical_id, event["OldResourceProperties"], event["ResourceProperties"]
     )
-    problems = [] if swapped.status == "SUCCESS" else [f"rollback Update: {swapped.reason}"]
-    return problems + _delete(world, physical_id, event["OldResourceProperties"])
+    return [] if swapped.status == "SUCCESS" else [f"rollback Update: {swapped.reason}"]
 
 
 SCENARIOS = [
@@ -132,6 +133,7 @@ SCENARIOS = [
         ),
         rollback=_rollback_update,
         properties=autoscaled,
+        restores=True,
     ),
     Scenario(
         "replace",
@@ -145,6 +147,7 @@ SCENARIOS = [
         ),
         rollback=_rollback_update,
         properties=base_properties,
+        restores=True,
     ),
     Scenario(
         "delete",
@@ -179,6 +182,7 @@ def run(world: FaultWorld, scenario: Scenario, arm: Callable[[], None]) -> tuple
     """Sets up, sends the request with the fault armed, and collects every answer to it."""
     world.reset()
     physical_id = scenario.setup(world)
+    world.baseline = world.inventory() if scenario.restores else {}
     event = scenario.request(world, physical_id)
     if scenario.lambda_timeout:
         world.lambda_.timeout_seconds = scenario.lambda_timeout
@@ -222,9 +226,16 @@ def check_case(
             problems.append(f"{answer.size}-byte answer")
     standing = answers[0].physical_id if len(answers) == 1 else success_id
     problems += scenario.rollback(world, event, standing)
-    left = world.left()
+    now = world.inventory()
+    extra = {
+        kind: sorted(set(names) - set(world.baseline.get(kind, ()))) for kind, names in now.items()
+    }
+    missing = {kind: sorted(set(names) - set(now[kind])) for kind, names in world.baseline.items()}
+    left = sum(map(len, extra.values()))
     if left:
-        problems.append(f"left {world.inventory()}")
+        problems.append(f"left {extra}")
+    if any(missing.values()):
+        problems.append(f"lost {missing}")
     return problems, left
 
 
