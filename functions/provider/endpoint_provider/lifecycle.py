@@ -36,6 +36,9 @@ APPLY = "apply"
 AWAIT = "await"
 DELETE = "delete"
 DEFAULT_SERVICE_TIMEOUT = 3600
+# What an invocation started with less than HandoffMarginSeconds keeps after its one wait:
+# enough to check, hand off, and stay clear of crhelper's timer.
+FIT_RESERVE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,10 @@ class Budget:
 
     def allows_wait(self, seconds: float) -> bool:
         return self._remaining_seconds() - seconds > self._handoff_margin
+
+    def fits(self, seconds: float) -> bool:
+        """Whether the invocation outlives a wait of `seconds` with some time to spare."""
+        return self._remaining_seconds() - seconds > FIT_RESERVE_SECONDS
 
 
 class EndpointProvisioner:
@@ -391,7 +398,7 @@ class EndpointProvisioner:
     # Delete
 
     def _delete(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
-        name = self._current_endpoint_name(request)
+        name = self._current_endpoint_name(request) or self._unanswered_create_name(request)
         if name is None:
             return Completed(request.physical_id)
         owner = Owner(request.stack_id, request.logical_id, name)
@@ -484,13 +491,13 @@ class EndpointProvisioner:
                     raise ProvisioningFailed(
                         "timed out before the next check (raise ServiceTimeout, at most 3600 s)"
                     )
-                if budget.allows_wait(pause):
+                # Every invocation checks at least once, so that one started with less than
+                # HandoffMarginSeconds left makes progress instead of handing off forever;
+                # early, if it cannot even wait out the interval.
+                if budget.allows_wait(pause) or (not checked and budget.fits(pause)):
                     self._sleep(pause)
                 elif checked:
                     return Pending(replace(progress, invocation=progress.invocation + 1))
-                # Otherwise check early: every invocation checks at least once, so that one
-                # started with less than HandoffMarginSeconds left makes progress instead of
-                # handing off forever.
             result = check()
             checked = True
             progress = replace(progress, last_poll=self._clock())
@@ -515,6 +522,17 @@ class EndpointProvisioner:
         try:
             return self._desired(request.old_properties or {}, request)
         except InvalidProperties:
+            return None
+
+    def _unanswered_create_name(self, request: ResourceRequest) -> str | None:
+        """A physical ID that names no endpoint comes from a Create whose answer never reached
+        CloudFormation (its ResponseURL unreachable, or CloudFormation's own timeout) or that
+        failed before naming anything. The endpoint such a Create may still have made is the
+        one its properties name; the ownership tags (this stack, this logical ID) decide
+        whether it is this resource's to delete."""
+        try:
+            return self._desired(request.properties, request).endpoint_name
+        except Exception:
             return None
 
     def _current_endpoint_name(self, request: ResourceRequest) -> str | None:
