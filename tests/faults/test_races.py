@@ -62,8 +62,14 @@ def test_a_delete_during_the_creates_apply_step_leaves_nothing(world, moment):
     event = world.cloudformation.request("Create", LOGICAL_ID, base_properties())
     arn = endpoint_arn(world, event)
     deletes: list[Any] = []
+    after_delete: list[dict[str, list[str]]] = []
+
+    def delete() -> None:
+        deletes.append(delete_now(world, event, arn))
+        after_delete.append(world.inventory())
+
     if moment == "sagemaker.CreateEndpoint":
-        world.faults.hooks[moment] = lambda: deletes.append(delete_now(world, event, arn))
+        world.faults.hooks[moment] = delete
     else:
         # The Create's CreateEndpoint lands while the Delete prunes what it found
         def create_endpoint_meanwhile() -> None:
@@ -76,15 +82,17 @@ def test_a_delete_during_the_creates_apply_step_leaves_nothing(world, moment):
 
         def delete_with_a_create_meanwhile() -> None:
             world.faults.hooks[moment] = create_endpoint_meanwhile
-            deletes.append(delete_now(world, event, arn))
+            delete()
 
         world.faults.hooks["sagemaker.CreateEndpoint"] = delete_with_a_create_meanwhile
 
     # When both run to their end
     answers = send(world, event)
 
-    # Then the Delete succeeded, the Create answered once, and nothing runs or is left
+    # Then the Delete succeeded leaving nothing running, the Create answered once, and in the
+    # end nothing is left
     assert [type(outcome) for outcome in deletes] == [Completed]
+    assert after_delete == [{key: [] for key in after_delete[0]}]
     assert len(answers) == 1
     assert world.inventory() == {key: [] for key in world.inventory()}
     FIGURES.record(f"Delete during Create ({moment})", [], left(world))
