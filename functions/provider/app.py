@@ -147,7 +147,9 @@ def answer_lost_invocations(event: dict[str, Any], context: Any) -> dict[str, An
             continue
         try:
             failure_id = provisioner().failure_id(resource_request(lost.request))
-        except Exception:
+        except NameError:
+            # No settings (a broken environment, reported on every request): no endpoint name
+            # to derive, the placeholder ID will do.
             failure_id = None
         logger.error("answering a lost invocation", condition=lost.condition, error=lost.error)
         delivered = helper.delivery.deliver(
