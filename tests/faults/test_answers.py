@@ -251,6 +251,15 @@ def test_a_timed_out_invocation_is_not_answered_twice(world):
     assert outcome == {"batchItemFailures": []}
 
 
+def test_a_record_without_a_request_is_acknowledged_without_an_answer(world):
+    # Given a destination record that is no Lambda invocation record
+    batch = {"Records": [{"messageId": "m-1", "eventSource": "aws:sqs", "body": "not json"}]}
+
+    # When it reaches the provider, Then it is dropped: there is no one to answer
+    assert world.app.handler(batch, _context(world)) == {"batchItemFailures": []}
+    assert world.collector.attempts("m-1") == 0
+
+
 def test_an_undeliverable_answer_goes_back_to_the_queue(world):
     # Given a lost request whose ResponseURL refuses every PUT for now
     event = world.cloudformation.request("Delete", LOGICAL_ID, base_properties(), physical_id="x")
