@@ -21,7 +21,12 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 from werkzeug.test import Client as WsgiClient
 
 from localaws.cloudformation import CloudFormation, LocalLambda, ResponseCollector
@@ -174,6 +179,7 @@ FAULTS: dict[str, Callable[[str], Exception]] = {
         400,
     ),
     "connection": lambda _: EndpointConnectionError(endpoint_url="https://aws.local"),
+    "connect-timeout": lambda _: ConnectTimeoutError(endpoint_url="https://aws.local"),
     "read-timeout": lambda _: ReadTimeoutError(endpoint_url="https://aws.local"),
     "bug": lambda operation: TypeError(f"injected bug at {operation}"),
 }

@@ -164,10 +164,10 @@ SCENARIOS = [
 
 # How the provider can see a failed call: an AWS error (whatever its code), AWS out of reach,
 # or a bug of its own. Every step fails each way; the kinds within a way take turns across
-# steps (FAULT_MATRIX=full runs every kind at every step: about three times as long).
+# steps (FAULT_MATRIX=full runs every kind at every step: nearly three times as long).
 WAYS = (
     ("4xx", "5xx", "throttling", "access-denied"),
-    ("connection", "read-timeout"),
+    ("connection", "connect-timeout", "read-timeout"),
     ("bug",),
 )
 

@@ -16,6 +16,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from endpoint_provider.reasons import reason_for_cloudformation
+
 SQS_SOURCE = "aws:sqs"
 
 
@@ -61,7 +63,7 @@ class LostInvocation:
             "StackId": self.request["StackId"],
             "RequestId": self.request["RequestId"],
             "LogicalResourceId": self.request["LogicalResourceId"],
-            "Reason": self.reason(),
+            "Reason": reason_for_cloudformation(self.reason(), None),
             "Data": {},
         }
 
