@@ -70,6 +70,10 @@ class ResponseCollector:
     def __init__(self) -> None:
         self._responses: dict[str, list[Response]] = {}
         self._lock = threading.Lock()
+        # Transport faults for the next PUTs, in order (see `inject`); PUTs seen per request.
+        self._faults: list[str] = []
+        self._attempts: dict[str, int] = {}
+        self._release = threading.Event()
         self._folder = tempfile.TemporaryDirectory(prefix="localaws-cfn-")
         self.ca_file = str(Path(self._folder.name) / "cert.pem")
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._request_handler())
@@ -81,6 +85,7 @@ class ResponseCollector:
         return self
 
     def __exit__(self, *_: object) -> None:
+        self._release.set()
         self._server.shutdown()
         self._server.server_close()
         self._folder.cleanup()
@@ -95,6 +100,35 @@ class ResponseCollector:
         with self._lock:
             return list(self._responses.get(request_id, []))
 
+    # Faults S3's presigned URL shows in real life, for the next PUTs whatever their request:
+    # "500" answers 500 InternalError, "drop" closes the connection without an answer, "hang"
+    # never answers (until `release_hung` or the collector closes).
+    TRANSPORT_FAULTS = ("500", "drop", "hang")
+
+    def inject(self, *faults: str) -> None:
+        assert set(faults) <= set(self.TRANSPORT_FAULTS), faults
+        with self._lock:
+            self._faults.extend(faults)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+        self.release_hung()
+
+    def release_hung(self) -> None:
+        self._release.set()
+        self._release = threading.Event()
+
+    def attempts(self, request_id: str) -> int:
+        """PUTs that reached this server for the request, answered or not."""
+        with self._lock:
+            return self._attempts.get(request_id, 0)
+
+    def _next_fault(self, request_id: str) -> str | None:
+        with self._lock:
+            self._attempts[request_id] = self._attempts.get(request_id, 0) + 1
+            return self._faults.pop(0) if self._faults else None
+
     def _record(self, request_id: str, raw: bytes) -> None:
         with self._lock:
             response = Response(json.loads(raw), len(raw))
@@ -105,8 +139,20 @@ class ResponseCollector:
 
         class Handler(BaseHTTPRequestHandler):
             def do_PUT(self) -> None:
+                request_id = self.path.split("?")[0].rsplit("/", 1)[-1]
+                fault = collector._next_fault(request_id)
+                if fault == "hang":
+                    collector._release.wait(timeout=30)
+                    return
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
-                collector._record(self.path.split("?")[0].rsplit("/", 1)[-1], raw)
+                if fault == "drop":
+                    self.close_connection = True
+                    return
+                if fault == "500":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                collector._record(request_id, raw)
                 self.send_response(200)
                 self.end_headers()
 

@@ -462,7 +462,7 @@ def test_logs_carry_the_request_keys_and_never_the_response_url(
     lines = [json.loads(line) for line in provider_log.getvalue().splitlines()]
     assert {line["message"] for line in lines} >= {
         "request succeeded",
-        "CloudFormation returned status code: OK",
+        "response delivered",
     }
     for line in lines:
         assert line["StackId"] == cloudformation.stack_id

@@ -15,19 +15,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from endpoint_common.observability import logger
 from endpoint_provider.desired import DesiredState, desired_state
 from endpoint_provider.naming import Owner, StackLocation, endpoint_name_from_arn
 from endpoint_provider.planner import UpdatePlan, plan_update, variants_to_suspend
 from endpoint_provider.properties import InvalidProperties, parse_properties
+from endpoint_provider.reasons import invalid_properties_reason
 from endpoint_provider.request_check import checked
 from endpoint_provider.sagemaker_gateway import (
     TRANSIENT_STATUSES,
     EndpointBusy,
     ForeignResource,
     SageMakerGateway,
+    is_not_found,
 )
 from endpoint_provider.scaling_gateway import ScalingGateway
 from endpoint_provider.settings import ProviderSettings
@@ -36,6 +38,9 @@ APPLY = "apply"
 AWAIT = "await"
 DELETE = "delete"
 DEFAULT_SERVICE_TIMEOUT = 3600
+# What an invocation started with less than HandoffMarginSeconds keeps after its one wait:
+# enough to check, hand off, and stay clear of crhelper's timer.
+FIT_RESERVE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -45,8 +50,9 @@ class ResourceRequest:
     request_type: str
     stack_id: str
     logical_id: str
-    properties: dict[str, Any]
-    old_properties: dict[str, Any] | None = None
+    # As CloudFormation sent it: a map when the template is sane, but anything JSON can hold.
+    properties: Any
+    old_properties: Any = None
     physical_id: str | None = None
 
 
@@ -89,8 +95,9 @@ class Completed:
 
 @dataclass(frozen=True)
 class Failed:
+    """Answered with the request's failure ID (`EndpointProvisioner.failure_id`)."""
+
     reason: str
-    physical_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,10 @@ class ProvisioningFailed(Exception):
     """Ends a request with FAILED; the message is what the user reads in the stack events."""
 
 
+class ConcurrentDelete(ProvisioningFailed):
+    """A Delete of this resource ran while its Create was in flight and removed part of it."""
+
+
 class Budget:
     """How long this invocation may keep polling before it must hand off."""
 
@@ -114,6 +125,10 @@ class Budget:
 
     def allows_wait(self, seconds: float) -> bool:
         return self._remaining_seconds() - seconds > self._handoff_margin
+
+    def fits(self, seconds: float) -> bool:
+        """Whether the invocation outlives a wait of `seconds` with some time to spare."""
+        return self._remaining_seconds() - seconds > FIT_RESERVE_SECONDS
 
 
 class EndpointProvisioner:
@@ -131,6 +146,19 @@ class EndpointProvisioner:
         self._clock = clock
         self._sleep = sleep
 
+    def failure_id(self, request: ResourceRequest) -> str | None:
+        """The physical ID a FAILED answer carries. Update and Delete keep theirs (None). A
+        Create names the endpoint it was making, so the rollback Delete removes whatever it left
+        behind; None when its properties name nothing, since nothing was made. Never raises:
+        every failure, whatever it is, is answered with it."""
+        if request.request_type != "Create":
+            return None
+        try:
+            desired = self._desired(request.properties, request)
+            return StackLocation.of(request.stack_id).endpoint_arn(desired.endpoint_name)
+        except Exception:
+            return None
+
     def start(self, request: ResourceRequest) -> Progress:
         """The first invocation's progress: the deadline stays inside CloudFormation's wait."""
         timeout = _lenient_service_timeout(request.properties)
@@ -141,27 +169,37 @@ class EndpointProvisioner:
         run = {"Create": self._create, "Update": self._update, "Delete": self._delete}
         try:
             return run[request.request_type](request, progress, budget)
-        except InvalidProperties as error:
-            return Failed(f"Invalid properties: {error}", self._failure_id(request))
-        except (ProvisioningFailed, ForeignResource) as error:
-            return Failed(str(error), self._failure_id(request))
-        except ClientError as error:
-            return Failed(_aws_reason(error), self._failure_id(request))
-        except EndpointBusy as error:
-            return Failed(
-                f"endpoint {error} started changing on its own (SageMaker maintenance?); "
-                "retry the stack operation",
-                self._failure_id(request),
-            )
+        except Exception as error:
+            return Failed(explain(error))
 
     # Create
 
     def _create(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
-        return self._create_as(self._desired(request.properties, request), progress, budget)
+        desired = self._desired(request.properties, request)
+        if progress.stage == DELETE:
+            return self._discard(desired.owner, progress, budget)
+        try:
+            return self._create_as(desired, progress, budget)
+        except ConcurrentDelete as error:
+            # The Delete answered already and will not come back: what this Create made
+            # after the Delete looked goes now, before the FAILED answer.
+            discarding = replace(progress, stage=DELETE, failure_reason=str(error))
+            return self._discard(desired.owner, discarding, budget)
 
     def _apply_create(self, desired: DesiredState) -> None:
         self._ensure_children(desired)
-        if self._gateway.create_endpoint(desired.endpoint_name, desired.config.name, desired.tags):
+        try:
+            created = self._gateway.create_endpoint(
+                desired.endpoint_name, desired.config.name, desired.tags
+            )
+        except ClientError as error:
+            if is_not_found(error):
+                raise ConcurrentDelete(
+                    f"endpoint config {desired.config.name} was deleted before endpoint "
+                    f"{desired.endpoint_name} was created (a Delete of this resource ran meanwhile)"
+                ) from error
+            raise
+        if created:
             return
         existing = self._owned_endpoint(desired.endpoint_name, desired.owner)
         if existing and existing["EndpointConfigName"] != desired.config.name:
@@ -181,9 +219,20 @@ class EndpointProvisioner:
         def check() -> dict[str, Any] | str:
             endpoint = self._gateway.describe_endpoint(desired.endpoint_name)
             if endpoint is None:
-                raise ProvisioningFailed(f"endpoint {desired.endpoint_name} was deleted meanwhile")
+                raise ConcurrentDelete(
+                    f"endpoint {desired.endpoint_name} was deleted meanwhile (a Delete of this "
+                    "resource ran during the wait)"
+                )
             status = endpoint["EndpointStatus"]
             if status == "InService" and endpoint["EndpointConfigName"] == desired.config.name:
+                # A Delete that ran before the endpoint existed pruned its config: SageMaker
+                # would run an endpoint no stack can update or clean up.
+                if self._gateway.describe_endpoint_config(desired.config.name) is None:
+                    raise ConcurrentDelete(
+                        f"endpoint config {desired.config.name} was deleted while endpoint "
+                        f"{desired.endpoint_name} was being created (a Delete of this resource "
+                        "ran meanwhile); the endpoint was removed"
+                    )
                 return endpoint
             if status == "InService":
                 raise UpdateRolledBack(endpoint)
@@ -203,6 +252,12 @@ class EndpointProvisioner:
         logger.info("update planned", reasons=plan.reasons)
         if plan.replace:
             return self._replace(new, progress, budget)
+        abandoned = self._abandoned_replacement(old, current_name)
+        if abandoned is not None and progress.stage in (APPLY, DELETE):
+            gone = self._delete_endpoint_tree(abandoned, replace(progress, stage=DELETE), budget)
+            if isinstance(gone, Pending):
+                return gone
+            progress = replace(progress, stage=APPLY)
         if progress.stage == APPLY:
             changing = self._apply_update(new, old, plan, progress, budget)
             if isinstance(changing, Pending):
@@ -220,6 +275,16 @@ class EndpointProvisioner:
         self._prune(new.owner, keep=new.config.name)
         return Completed(request.physical_id, new.attributes(endpoint["EndpointArn"]))
 
+    @staticmethod
+    def _abandoned_replacement(old: DesiredState | None, current_name: str) -> Owner | None:
+        """The old properties name an endpoint other than the physical ID's only in the
+        rollback of a failed replacement. CloudFormation never learned that endpoint's ID, and
+        if the failed update could not remove it (say AWS was unreachable), nobody else ever
+        will: remove what of it is ours (the owner's tags decide) before rolling back."""
+        if old is None or old.endpoint_name.lower() == current_name.lower():
+            return None
+        return old.owner
+
     def _undo_update(self, old: DesiredState | None, new: DesiredState, keep: str) -> None:
         """Puts back the scaling the update suspended and drops what it created."""
         if old is None:
@@ -229,7 +294,11 @@ class EndpointProvisioner:
         self._prune(new.owner, keep=keep)
 
     def _rollback_reason(self, endpoint: dict[str, Any], new: DesiredState) -> str:
-        fired = self._scaling.firing_alarms(new.alarm_names)
+        # SageMaker's FailureReason may name the alarms itself; name only the ones it leaves out.
+        told = endpoint.get("FailureReason") or ""
+        fired = [
+            alarm for alarm in self._scaling.firing_alarms(new.alarm_names) if alarm not in told
+        ]
         what = (
             f"update rolled back by alarm(s) {', '.join(fired)}" if fired else "update rolled back"
         )
@@ -263,13 +332,23 @@ class EndpointProvisioner:
         if endpoint["EndpointConfigName"] == new.config.name:
             return False
         self._ensure_children(new)
-        self._suspend_scaling(endpoint, new)
         try:
+            self._suspend_scaling(endpoint, new)
             self._gateway.update_endpoint(new.endpoint_name, new.config.name, **new.update_options)
-        except (ClientError, EndpointBusy):
-            self._undo_update(old, new, keep=endpoint["EndpointConfigName"])
+        except Exception:
+            # Whatever failed (SageMaker's refusal, the network, a bug), the variant's scaling
+            # must not stay suspended.
+            self._undo_update_quietly(old, new, keep=endpoint["EndpointConfigName"])
             raise
         return True
+
+    def _undo_update_quietly(self, old: DesiredState | None, new: DesiredState, keep: str) -> None:
+        """Undoes what it can; the original failure is what the user must read. The rollback
+        Update (properties swapped) reconciles scaling again."""
+        try:
+            self._undo_update(old, new, keep)
+        except Exception:
+            logger.exception("undoing the failed update failed; the rollback update retries it")
 
     def _suspend_scaling(self, endpoint: dict[str, Any], new: DesiredState) -> None:
         """SageMaker refuses to change the instance type of, or remove, a variant that is a
@@ -294,9 +373,10 @@ class EndpointProvisioner:
             return self._discard(new.owner, progress, budget)
         try:
             return self._create_as(new, progress, budget)
-        except (ProvisioningFailed, ClientError) as error:
-            reason = _aws_reason(error) if isinstance(error, ClientError) else str(error)
-            discarding = replace(progress, stage=DELETE, failure_reason=reason)
+        except Exception as error:
+            # Also when the new name belongs to another stack (ForeignResource): the model and
+            # config made for it are ours, and nobody else would ever delete them.
+            discarding = replace(progress, stage=DELETE, failure_reason=explain(error))
             return self._discard(new.owner, discarding, budget)
 
     def _create_as(self, desired: DesiredState, progress: Progress, budget: Budget) -> Outcome:
@@ -319,7 +399,7 @@ class EndpointProvisioner:
     # Delete
 
     def _delete(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
-        name = self._current_endpoint_name(request)
+        name = self._current_endpoint_name(request) or self._unanswered_create_name(request)
         if name is None:
             return Completed(request.physical_id)
         owner = Owner(request.stack_id, request.logical_id, name)
@@ -352,11 +432,16 @@ class EndpointProvisioner:
                     self._gateway.delete_endpoint(owner.endpoint_name)
             return f"endpoint {owner.endpoint_name} is {status}, deleting it"
 
-        gone = self._poll(check, progress, budget)
-        if isinstance(gone, Pending):
-            return gone
-        self._prune(owner, keep=None)
-        return None
+        while True:
+            gone = self._poll(check, progress, budget)
+            if isinstance(gone, Pending):
+                return gone
+            self._prune(owner, keep=None)
+            # A Create still in its apply step may have made the endpoint after the first look
+            # and before the prune: delete it too, instead of leaving it without its config.
+            if check() is True:
+                return None
+            progress = replace(progress, last_poll=self._clock())
 
     # Shared steps
 
@@ -400,12 +485,22 @@ class EndpointProvisioner:
         passes."""
         interval = self._settings.poll_interval_seconds
         pause = progress.last_poll + interval - self._clock() if progress.last_poll else 0
+        checked = False
         while True:
             if pause > 0:
-                if not budget.allows_wait(pause):
+                if self._clock() + pause >= progress.deadline:
+                    raise ProvisioningFailed(
+                        "timed out before the next check (raise ServiceTimeout, at most 3600 s)"
+                    )
+                # Every invocation checks at least once, so that one started with less than
+                # HandoffMarginSeconds left makes progress instead of handing off forever;
+                # early, if it cannot even wait out the interval.
+                if budget.allows_wait(pause) or (not checked and budget.fits(pause)):
+                    self._sleep(pause)
+                elif checked:
                     return Pending(replace(progress, invocation=progress.invocation + 1))
-                self._sleep(pause)
             result = check()
+            checked = True
             progress = replace(progress, last_poll=self._clock())
             if not isinstance(result, str):
                 return result
@@ -416,7 +511,7 @@ class EndpointProvisioner:
                 )
             pause = interval
 
-    def _desired(self, raw: dict[str, Any], request: ResourceRequest) -> DesiredState:
+    def _desired(self, raw: Any, request: ResourceRequest) -> DesiredState:
         desired = desired_state(
             parse_properties(raw),
             stack_id=request.stack_id,
@@ -432,28 +527,28 @@ class EndpointProvisioner:
         except InvalidProperties:
             return None
 
+    def _unanswered_create_name(self, request: ResourceRequest) -> str | None:
+        """A physical ID that names no endpoint comes from a Create whose answer never reached
+        CloudFormation (its ResponseURL unreachable, or CloudFormation's own timeout) or that
+        failed before naming anything. The endpoint such a Create may still have made is the
+        one its properties name; the ownership tags (this stack, this logical ID) decide
+        whether it is this resource's to delete."""
+        try:
+            return self._desired(request.properties, request).endpoint_name
+        except Exception:
+            return None
+
     def _current_endpoint_name(self, request: ResourceRequest) -> str | None:
         """The physical ID's endpoint name, in its original case when the properties know it:
         SageMaker lower-cases the name inside the ARN."""
         arn_name = endpoint_name_from_arn(request.physical_id)
         if arn_name is None:
             return None
-        for raw in (request.properties, request.old_properties or {}):
+        for raw in (request.properties, request.old_properties):
             named = raw.get("EndpointName") if isinstance(raw, dict) else None
             if isinstance(named, str) and named.lower() == arn_name.lower():
                 return named
         return arn_name
-
-    def _failure_id(self, request: ResourceRequest) -> str | None:
-        """Update and Delete keep their ID. A failed Create names the endpoint it was making,
-        so the rollback Delete removes whatever that left behind."""
-        if request.request_type != "Create":
-            return None
-        try:
-            desired = self._desired(request.properties, request)
-        except InvalidProperties:
-            return None
-        return StackLocation.of(request.stack_id).endpoint_arn(desired.endpoint_name)
 
 
 class UpdateRolledBack(ProvisioningFailed):
@@ -469,12 +564,43 @@ def _failure_reason(endpoint: dict[str, Any], what: str) -> str:
     return f"endpoint {endpoint['EndpointName']} {what}: {reason}"
 
 
+_THROTTLING_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
+)
+_ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+
+
+def explain(error: Exception) -> str:
+    """What the user reads for a failure, leading with what to do about it."""
+    if isinstance(error, InvalidProperties):
+        return invalid_properties_reason(error.problems)
+    if isinstance(error, ProvisioningFailed | ForeignResource):
+        return str(error)
+    if isinstance(error, EndpointBusy):
+        return (
+            f"endpoint {error} started changing on its own (SageMaker maintenance?); "
+            "retry the stack operation"
+        )
+    if isinstance(error, ClientError):
+        return _aws_reason(error)
+    if isinstance(error, BotoCoreError):
+        return f"AWS unreachable after retries, retry the stack operation: {error}"
+    logger.exception("unexpected provider error")
+    return f"provider error {type(error).__name__}: {error}; retry, and report it if it persists"
+
+
 def _aws_reason(error: ClientError) -> str:
     details = error.response.get("Error", {})
-    return f"{error.operation_name} refused: {details.get('Message') or details.get('Code')}"
+    code = details.get("Code")
+    reason = f"{error.operation_name} refused: {details.get('Message') or code}"
+    if code in _THROTTLING_CODES:
+        return f"{reason} (throttled after retries; retry the stack operation later)"
+    if code in _ACCESS_DENIED_CODES:
+        return f"{reason} (grant it to the provider function's role)"
+    return reason
 
 
-def _lenient_service_timeout(raw: dict[str, Any]) -> int:
+def _lenient_service_timeout(raw: Any) -> int:
     try:
         return min(max(int(raw.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)), 1), 3600)
     # Properties that are not a map, or an infinite ServiceTimeout: parsing reports them.

@@ -36,8 +36,13 @@ class ScalingGateway:
             self._apply(endpoint_name, spec)
 
     def remove(self, endpoint_name: str, variant_name: str) -> None:
-        """Policies first, then the target, as SageMaker's autoscaling guide orders it."""
+        """Policies first, then the target, as SageMaker's autoscaling guide orders it. The
+        alarm goes before both: found only through a registered target, it would be left
+        behind for good if removing it failed after the target was gone."""
         resource = scaling_plan.resource_id(endpoint_name, variant_name)
+        self._cloudwatch.delete_alarms(
+            AlarmNames=[scaling_plan.from_zero_alarm_name(endpoint_name, variant_name)]
+        )
         policies = self._autoscaling.describe_scaling_policies(
             ServiceNamespace=scaling_plan.NAMESPACE, ResourceId=resource
         )["ScalingPolicies"]
@@ -52,9 +57,6 @@ class ScalingGateway:
             ServiceNamespace=scaling_plan.NAMESPACE,
             ResourceId=resource,
             ScalableDimension=scaling_plan.DIMENSION,
-        )
-        self._cloudwatch.delete_alarms(
-            AlarmNames=[scaling_plan.from_zero_alarm_name(endpoint_name, variant_name)]
         )
         logger.info("autoscaling removed", resource=resource)
 
@@ -87,12 +89,13 @@ class ScalingGateway:
         )["ScalingPolicies"]
         if scaling_plan.FROM_ZERO_POLICY not in {policy["PolicyName"] for policy in policies}:
             return
+        # The alarm first: the policy is what tells a later attempt that the alarm may exist.
+        self._cloudwatch.delete_alarms(
+            AlarmNames=[scaling_plan.from_zero_alarm_name(endpoint_name, variant_name)]
+        )
         self._autoscaling.delete_scaling_policy(
             ServiceNamespace=scaling_plan.NAMESPACE,
             ResourceId=resource,
             ScalableDimension=scaling_plan.DIMENSION,
             PolicyName=scaling_plan.FROM_ZERO_POLICY,
-        )
-        self._cloudwatch.delete_alarms(
-            AlarmNames=[scaling_plan.from_zero_alarm_name(endpoint_name, variant_name)]
         )

@@ -1,0 +1,139 @@
+"""Fixtures of the provider's fault suite (see harness.py), and its figures at the end of the
+test session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+from endpoint_provider.continuation import LambdaContinuation
+from endpoint_provider.delivery import DeliveryTiming, ResponseDelivery
+from endpoint_provider.lifecycle import EndpointProvisioner
+from endpoint_provider.sagemaker_gateway import SageMakerGateway
+from endpoint_provider.scaling_gateway import ScalingGateway
+from localaws.cloudformation import CloudFormation, ResponseCollector
+from localaws.functions import load_function, provider_environment
+from localaws.server import LocalAws
+from tests.faults.harness import (
+    FIGURES,
+    HANDOFF_MARGIN,
+    LAMBDA_TIMEOUT,
+    POLL_INTERVAL,
+    SIMULATED,
+    Faults,
+    FaultWorld,
+    ManualTimer,
+    SimulatedClock,
+    SimulatedLambda,
+)
+
+
+@pytest.fixture(scope="session")
+def fault_clock() -> SimulatedClock:
+    return SimulatedClock()
+
+
+@pytest.fixture(scope="session")
+def fault_aws(fault_clock):
+    with LocalAws(settings=replace(SIMULATED, clock=fault_clock.time)) as aws:
+        yield aws
+
+
+@pytest.fixture(scope="session")
+def fault_collector():
+    with ResponseCollector() as responses:
+        yield responses
+
+
+@pytest.fixture(scope="session")
+def fault_app(fault_aws, fault_collector):
+    environment = provider_environment(
+        fault_aws.endpoint_url,
+        fault_collector.ca_file,
+        poll_interval=POLL_INTERVAL,
+        handoff_margin=HANDOFF_MARGIN,
+        # Hundreds of requests: their INFO lines would cost more than their AWS calls.
+        log_level="WARNING",
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in environment.items():
+            patch.setenv(key, value)
+        yield load_function("provider")
+
+
+@pytest.fixture
+def fast_moto_dispatch(monkeypatch):
+    """moto finds the backend for a request's host by listing its package folder, every
+    request (a third of a call's time here); the answer for a host never changes."""
+    find = DomainDispatcherApplication.get_backend_for_host
+    found: dict[Any, Any] = {}
+
+    def cached(self: DomainDispatcherApplication, host: str | None) -> Any:
+        if host not in found:
+            found[host] = find(self, host)
+        return found[host]
+
+    monkeypatch.setattr(DomainDispatcherApplication, "get_backend_for_host", cached)
+
+
+@pytest.fixture
+def world(
+    fault_app, fault_aws, fault_collector, fault_clock, fast_moto_dispatch, monkeypatch
+) -> Iterator[FaultWorld]:
+    app = fault_app
+    provisioner = EndpointProvisioner(
+        SageMakerGateway(app.clients.sagemaker),
+        ScalingGateway(app.clients.application_autoscaling, app.clients.cloudwatch),
+        app.settings,
+        clock=fault_clock.time,
+        sleep=fault_clock.sleep,
+    )
+    monkeypatch.setattr(app, "provisioner", lambda: provisioner)
+    continuation = LambdaContinuation(app.handoff_clients.lambda_)
+    monkeypatch.setattr(app, "continuation", lambda: continuation)
+    monkeypatch.setattr(
+        app.helper,
+        "delivery",
+        ResponseDelivery(DeliveryTiming(), clock=fault_clock.time, sleep=fault_clock.sleep),
+    )
+    monkeypatch.setattr(app.helper, "timer_factory", ManualTimer)
+    faults = Faults(
+        [
+            app.clients.sagemaker,
+            app.clients.application_autoscaling,
+            app.clients.cloudwatch,
+            app.handoff_clients.lambda_,
+        ]
+    )
+    lambda_ = SimulatedLambda(app.handler, fault_clock, LAMBDA_TIMEOUT)
+    faults.route_invokes_to(lambda_)
+    world = FaultWorld(
+        app,
+        fault_aws,
+        fault_collector,
+        fault_clock,
+        faults,
+        lambda_,
+        CloudFormation(lambda_, fault_collector, stack_name="churn-model"),
+    )
+    world.reset()
+    yield world
+    world.reset()
+    faults.close()
+    world.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not FIGURES.scenarios:
+        return
+    terminalreporter.section("provider fault suite")
+    terminalreporter.write_line(
+        f"scenarios {FIGURES.scenarios}, survived {FIGURES.survived}, "
+        f"resources left {FIGURES.resources_left}"
+    )
+    for failure in FIGURES.failures[:20]:
+        terminalreporter.write_line(f"  not survived: {failure}")

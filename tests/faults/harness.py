@@ -1,0 +1,322 @@
+"""The provider's fault suite harness: its real handler, in-process, against moto + the SageMaker
+simulator, with faults injected into every AWS call it makes and into the ResponseURL.
+
+Time is simulated: one clock drives SageMaker's transitions, the provider's polls and sleeps,
+Lambda's remaining time and the response delivery's backoff, so a 15-minute invocation or a
+2-minute deployment takes milliseconds and every run takes the same path. Faults are injected
+through botocore's event system on the provider's own clients: a `before-call` handler raises
+what the call would end with after botocore's retries.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+from werkzeug.test import Client as WsgiClient
+
+from localaws.cloudformation import CloudFormation, LocalLambda, ResponseCollector
+from localaws.server import LocalAws
+from localaws.simulator import SimulatorSettings
+from tests.conftest import load_event
+
+LOGICAL_ID = "ChurnEndpoint"
+# Production's timings for the provider: it polls every 5 s and hands off 60 s before its
+# 15-minute invocation ends. SageMaker's transitions take a few polls (minutes where a scenario
+# needs them), on the simulated clock.
+SIMULATED = SimulatorSettings(create_seconds=10, update_seconds=10, delete_seconds=5)
+POLL_INTERVAL = 5.0
+HANDOFF_MARGIN = 60.0
+LAMBDA_TIMEOUT = 900.0
+
+
+class SimulatedClock:
+    """Seconds that pass only when someone sleeps."""
+
+    def __init__(self) -> None:
+        self._now = 1_700_000_000.0
+        self._lock = threading.Lock()
+
+    def time(self) -> float:
+        with self._lock:
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self._now += max(seconds, 0.0)
+
+
+@dataclass
+class SimulatedContext:
+    """Lambda's context on the simulated clock."""
+
+    clock: SimulatedClock
+    timeout_seconds: float
+    function_name: str = "provider"
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:provider"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/provider"
+    log_stream_name: str = "2026/11/30/[$LATEST]faults"
+    memory_limit_in_mb: int = 256
+    function_version: str = "$LATEST"
+    started: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.started = self.clock.time()
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self.timeout_seconds - (self.clock.time() - self.started)) * 1000), 0)
+
+
+class SimulatedLambda(LocalLambda):
+    """LocalLambda on the simulated clock; its queue receives the provider's real
+    asynchronous Invoke calls (see `Faults.route_invokes_to`)."""
+
+    def __init__(self, handler: Callable[..., Any], clock: SimulatedClock, timeout: float):
+        super().__init__(handler, timeout_seconds=timeout)
+        self.clock = clock
+
+    def invoke(self, event: dict[str, Any]) -> None:
+        self.invocations += 1
+        self.handler(
+            json.loads(json.dumps(event)), SimulatedContext(self.clock, self.timeout_seconds)
+        )
+
+
+class ManualTimer:
+    """crhelper's timeout timer, fired by the test instead of by wall-clock time."""
+
+    armed: ClassVar[list[ManualTimer]] = []
+
+    def __init__(self, interval: float, callback: Callable[[], None]):
+        self.interval = interval
+        self.callback = callback
+        self.cancelled = False
+        self.daemon = True
+
+    def start(self) -> None:
+        ManualTimer.armed.append(self)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class InProcessTransport:
+    """Hands botocore's requests straight to local AWS's WSGI application: the same moto and
+    simulator, without a socket per call (half the time of a call, hundreds of cases)."""
+
+    def __init__(self, application: Any):
+        self._client = WsgiClient(application)
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register("before-send", self._send)
+
+    def detach(self, client: Any) -> None:
+        client.meta.events.unregister("before-send", self._send)
+
+    def _send(self, request: Any, **_: Any) -> AWSResponse:
+        url = urlsplit(request.url)
+        answer = self._client.open(
+            url.path or "/",
+            method=request.method,
+            query_string=url.query,
+            headers={
+                key: value.decode() if isinstance(value, bytes) else value
+                for key, value in request.headers.items()
+            },
+            data=request.body,
+        )
+        return AWSResponse(
+            request.url, answer.status_code, dict(answer.headers), _Body(answer.data)
+        )
+
+
+class _Body:
+    def __init__(self, data: bytes):
+        self._data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._data
+
+
+# --- faults ------------------------------------------------------------------------------------
+
+
+def _client_error(code: str, message: str, status: int) -> Callable[[str], Exception]:
+    def make(operation: str) -> Exception:
+        return ClientError(
+            {
+                "Error": {"Code": code, "Message": message},
+                "ResponseMetadata": {"HTTPStatusCode": status},
+            },
+            operation,
+        )
+
+    return make
+
+
+FAULTS: dict[str, Callable[[str], Exception]] = {
+    "4xx": _client_error("ValidationException", "injected: request refused", 400),
+    "5xx": _client_error("InternalFailure", "injected: internal error", 500),
+    "throttling": _client_error("ThrottlingException", "Rate exceeded", 400),
+    "access-denied": _client_error(
+        "AccessDeniedException",
+        "User: arn:aws:sts::123456789012:assumed-role/provider is not authorized",
+        400,
+    ),
+    "connection": lambda _: EndpointConnectionError(endpoint_url="https://aws.local"),
+    "connect-timeout": lambda _: ConnectTimeoutError(endpoint_url="https://aws.local"),
+    "read-timeout": lambda _: ReadTimeoutError(endpoint_url="https://aws.local"),
+    "bug": lambda operation: TypeError(f"injected bug at {operation}"),
+}
+
+
+class Faults:
+    """Records the provider's AWS calls and makes chosen ones fail."""
+
+    def __init__(self, clients: list[Any]):
+        self.calls: list[str] = []
+        self._clients = clients
+        self._armed: tuple[str, int, str] | None = None
+        self._seen = 0
+        self.fired = 0
+        self.hooks: dict[str, Callable[[], None]] = {}
+        for client in clients:
+            client.meta.events.register("before-call", self._before_call)
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.meta.events.unregister("before-call", self._before_call)
+
+    def arm(self, call: str, nth: int, fault: str) -> None:
+        """From the nth `service.Operation` call on, every one fails with `fault`."""
+        self._armed, self._seen, self.fired = (call, nth, fault), 0, 0
+
+    def disarm(self) -> None:
+        self._armed = None
+        self.hooks.clear()
+
+    def route_invokes_to(self, lambda_: SimulatedLambda) -> None:
+        self._lambda = lambda_
+
+    def _before_call(self, event_name: str, params: dict[str, Any], **_: Any) -> Any:
+        _, service, operation = event_name.split(".")
+        call = f"{service}.{operation}"
+        self.calls.append(call)
+        if call in self.hooks:
+            self.hooks.pop(call)()
+        if self._armed and self._armed[0] == call:
+            self._seen += 1
+            if self._seen >= self._armed[1]:
+                self.fired += 1
+                raise FAULTS[self._armed[2]](operation)
+        if call == "lambda.Invoke":
+            # `params` is the serialised request: the payload is its body.
+            self._lambda.queued.append(json.loads(params["body"]))
+            return AWSResponse("https://lambda.local", 202, {}, None), {"StatusCode": 202}
+        return None
+
+
+@dataclass
+class FaultWorld:
+    """One fresh account, the provider wired to the simulated clock, and CloudFormation."""
+
+    app: Any
+    aws: LocalAws
+    collector: ResponseCollector
+    clock: SimulatedClock
+    faults: Faults
+    lambda_: SimulatedLambda
+    cloudformation: CloudFormation
+    # What a rolled-back request must leave the account holding.
+    baseline: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # The test's own view of the account, outside the faults.
+        self.sagemaker = boto3.client("sagemaker")
+        self.autoscaling = boto3.client("application-autoscaling")
+        self.cloudwatch = boto3.client("cloudwatch")
+        self.transport = InProcessTransport(self.aws.simulator)
+        self._attached = [
+            self.sagemaker,
+            self.autoscaling,
+            self.cloudwatch,
+            self.app.clients.sagemaker,
+            self.app.clients.application_autoscaling,
+            self.app.clients.cloudwatch,
+        ]
+        for client in self._attached:
+            self.transport.attach(client)
+
+    def close(self) -> None:
+        for client in self._attached:
+            self.transport.detach(client)
+
+    def inventory(self) -> dict[str, list[str]]:
+        sagemaker, autoscaling = self.sagemaker, self.autoscaling
+        return {
+            "endpoints": [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]],
+            "configs": [
+                c["EndpointConfigName"]
+                for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]
+            ],
+            "models": [m["ModelName"] for m in sagemaker.list_models()["Models"]],
+            "scalable targets": [
+                t["ResourceId"]
+                for t in autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker")[
+                    "ScalableTargets"
+                ]
+            ],
+            "alarms": [a["AlarmName"] for a in self.cloudwatch.describe_alarms()["MetricAlarms"]],
+        }
+
+    def reset(self) -> None:
+        self.faults.disarm()
+        self.collector.clear_faults()
+        self.aws.reset()
+        self.aws.simulator.settings = replace(SIMULATED, clock=self.clock.time)
+        self.lambda_.queued.clear()
+        self.lambda_.timeout_seconds = LAMBDA_TIMEOUT
+        ManualTimer.armed.clear()
+
+
+def base_properties() -> dict[str, Any]:
+    props = copy.deepcopy(load_event("create.json")["ResourceProperties"])
+    del props["ServiceToken"]
+    return props
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    scenarios: int = 0
+    survived: int = 0
+    resources_left: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def record(self, name: str, problems: list[str], left: int) -> None:
+        self.scenarios += 1
+        self.resources_left += left
+        if problems:
+            self.failures.append(f"{name}: {'; '.join(problems)}")
+        else:
+            self.survived += 1
+
+
+FIGURES = Figures()
