@@ -150,7 +150,9 @@ def test_invalid_properties_fail_the_create_then_roll_back_showing_the_provider_
     (failure,) = result.stderr.splitlines()
     assert failure.startswith("demo failed: ChurnEndpoint CREATE_FAILED: Invalid properties")
     # And the provider's log lines show every problem in full
-    (logged,) = [line for line in result.stdout.splitlines() if "| ERROR   request failed" in line]
+    (logged,) = [
+        line for line in result.stdout.splitlines() if "| ERROR   invalid properties" in line
+    ]
     for problem in (
         "PrimaryContainer.ModelDataUrll: unknown property (did you mean ModelDataUrl?)",
         "ProductionVariants[0].InitialInstanceCount: must be >= 1",

@@ -573,6 +573,8 @@ _ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "Unau
 def explain(error: Exception) -> str:
     """What the user reads for a failure, leading with what to do about it."""
     if isinstance(error, InvalidProperties):
+        # The reason may shorten them to fit CloudFormation's 256 characters; the log has all.
+        logger.error("invalid properties", problems=error.problems)
         return invalid_properties_reason(error.problems)
     if isinstance(error, ProvisioningFailed | ForeignResource):
         return str(error)
