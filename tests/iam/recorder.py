@@ -1,0 +1,187 @@
+"""Records every AWS call the project's Lambda functions make, as IAM would see it.
+
+botocore clients are patched at creation: a client created while code of a function is on the
+stack (functions/<name>/, or an inline function run under the file name `<inline:LogicalId>`)
+belongs to that function, and each of its calls is recorded with its parameters, region, the
+function's environment and which test made it. For calls IAM may check against the target's
+tags (writes and tagging), the target's tags are read at that moment, from the same local AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+from botocore.exceptions import ClientError
+
+from tests.iam import actions
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS = ROOT / "functions"
+INLINE_PREFIX = "<inline:"
+# How each service answers "which tags does this resource carry" (for aws:ResourceTag).
+TAG_READERS = {
+    "sagemaker": ("sagemaker", "list_tags", "ResourceArn", "Tags"),
+    "cloudwatch": ("cloudwatch", "list_tags_for_resource", "ResourceARN", "Tags"),
+    "application-autoscaling": (
+        "application-autoscaling",
+        "list_tags_for_resource",
+        "ResourceARN",
+        "Tags",
+    ),
+}
+_SECRETS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+_MUTATING = {"Write", "Tagging", "Permissions management"}
+
+
+@dataclass
+class RecordedCall:
+    function: str
+    service: str
+    signing_name: str
+    operation: str
+    params: dict[str, Any]
+    region: str
+    environment: dict[str, str]
+    source: str
+    # Tags of each target at call time; None: the target did not exist.
+    resource_tags: dict[str, dict[str, str] | None] = field(default_factory=dict)
+
+
+def function_on_stack() -> str | None:
+    """The innermost function whose code is running: `functions/<name>` or `<inline:Id>`."""
+    frame = sys._getframe(1)
+    while frame:
+        filename = frame.f_code.co_filename
+        if filename.startswith(INLINE_PREFIX):
+            return filename
+        path = Path(filename)
+        if path.is_relative_to(FUNCTIONS):
+            return f"functions/{path.relative_to(FUNCTIONS).parts[0]}"
+        frame = frame.f_back
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: payload bytes and streams are not what IAM looks at."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return f"<{type(value).__name__}>"
+
+
+class CallRecorder:
+    def __init__(self, account: str, suites: tuple[str, ...] = ("",)):
+        self.account = account
+        # Test paths whose calls are kept (PYTEST_CURRENT_TEST); outside pytest, everything.
+        self.suites = suites
+        self.calls: list[RecordedCall] = []
+        self._lock = threading.Lock()
+        self._quiet = threading.local()
+        self._readers: dict[tuple[str, str | None, str], Any] = {}
+        self._original = None
+
+    @contextmanager
+    def active(self):
+        self.install()
+        try:
+            yield self
+        finally:
+            self.uninstall()
+
+    def install(self) -> None:
+        original = botocore.session.Session.create_client
+        recorder = self
+
+        def create_client(session, *args, **kwargs):
+            client = original(session, *args, **kwargs)
+            function = None if getattr(recorder._quiet, "on", False) else function_on_stack()
+            if function:
+                client.meta.events.register(
+                    "before-parameter-build", recorder._handler(function, client)
+                )
+            return client
+
+        self._original = original
+        botocore.session.Session.create_client = create_client
+
+    def uninstall(self) -> None:
+        if self._original:
+            botocore.session.Session.create_client = self._original
+            self._original = None
+
+    def _handler(self, function: str, client: Any):
+        service = client.meta.service_model.service_name
+        signing_name = client.meta.service_model.signing_name
+
+        def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+            source = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+            if source and not source.startswith(self.suites):
+                return
+            call = RecordedCall(
+                function=function,
+                service=service,
+                signing_name=signing_name,
+                operation=model.name,
+                params=_plain(params),
+                region=client.meta.region_name,
+                environment={k: v for k, v in os.environ.items() if k not in _SECRETS},
+                source=source,
+            )
+            call.resource_tags = self._tags_at_call_time(call, client)
+            with self._lock:
+                self.calls.append(call)
+
+        return record
+
+    def _tags_at_call_time(self, call: RecordedCall, client: Any) -> dict[str, Any]:
+        found = actions.action_of(call.service, call.signing_name, call.operation)
+        if not found:
+            return {}
+        prefix, action = found
+        where = actions.Location("aws", call.region, self.account)
+        tags: dict[str, Any] = {}
+        for target in actions.targets(prefix, action, call.params, where):
+            reader = TAG_READERS.get(target.row.action.split(":")[0])
+            if (
+                reader
+                and target.known
+                and target.row.access_level in _MUTATING
+                and target.row.supports("aws:ResourceTag/any")
+            ):
+                tags[target.arn] = self._read_tags(reader, target.arn, client)
+        return tags
+
+    def _read_tags(self, reader: tuple[str, str, str, str], arn: str, client: Any):
+        service, method, member, key = reader
+        endpoint = client.meta.endpoint_url
+        cache_key = (service, endpoint, client.meta.region_name)
+        if cache_key not in self._readers:
+            self._quiet.on = True
+            try:
+                self._readers[cache_key] = botocore.session.get_session().create_client(
+                    service, region_name=client.meta.region_name, endpoint_url=endpoint
+                )
+            finally:
+                self._quiet.on = False
+        try:
+            answer = getattr(self._readers[cache_key], method)(**{member: arn})
+        except ClientError:
+            return None
+        listed = answer.get(key, [])
+        if isinstance(listed, dict):
+            return listed
+        return {tag["Key"]: tag["Value"] for tag in listed}
+
+    def dump(self, path: Path) -> None:
+        path.write_text("\n".join(json.dumps(call.__dict__) for call in self.calls))

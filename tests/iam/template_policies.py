@@ -1,0 +1,248 @@
+"""The IAM policies template.yaml gives each role, as CloudFormation would deploy them.
+
+SAM's own translator turns the template into plain CloudFormation (function roles, the
+statements of `Policies`, policy templates, dead-letter and destination grants), then the
+intrinsic functions are resolved with one deployment's parameters and the names its resources
+were given (`Deployment`).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from samtranslator.translator.transform import transform
+
+from localaws.template import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+NO_VALUE = object()
+
+
+class _NoManagedPolicies:
+    """SAM looks managed policy names up in the account; the template names them by ARN."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@cache
+def translated(path: Path = TEMPLATE) -> dict[str, Any]:
+    template = load_template(path)
+    for name, resource in template["Resources"].items():
+        properties = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            # The translator only accepts S3 locations; where the code is does not matter here.
+            if isinstance(properties.get(key), str):
+                properties[key] = f"s3://code/{name}"
+    region = os.environ.get("AWS_DEFAULT_REGION")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    try:
+        return transform(template, {}, _NoManagedPolicies())
+    finally:
+        if region is None:
+            os.environ.pop("AWS_DEFAULT_REGION", None)
+
+
+@cache
+def code_locations(path: Path = TEMPLATE) -> dict[str, str]:
+    """Function logical ID by where its code runs from: `functions/<name>` or `<inline:Id>`."""
+    template = load_template(path)
+    found = {}
+    for name, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        properties = resource["Properties"]
+        if "InlineCode" in properties:
+            found[f"<inline:{name}>"] = name
+        else:
+            found[properties["CodeUri"].rstrip("/")] = name
+    return found
+
+
+@dataclass
+class Deployment:
+    """One deployment of template.yaml: parameters, and what Ref/GetAtt of resources give."""
+
+    stack_name: str
+    region: str
+    account: str
+    parameters: dict[str, str] = field(default_factory=dict)
+    refs: dict[str, str] = field(default_factory=dict)
+    attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+    partition: str = "aws"
+
+    def with_environment(self, function: str, environment: dict[str, str]) -> Deployment:
+        """This deployment as a function's environment shows it: each variable template.yaml
+        sets from a parameter, a Ref or a GetAtt binds that name to the value the function saw."""
+        bound = copy.deepcopy(self)
+        declared = (
+            translated()["Resources"][function]["Properties"]
+            .get("Environment", {})
+            .get("Variables", {})
+        )
+        resolver = Resolver(bound)
+        for variable, expression in declared.items():
+            if variable in environment:
+                bound._bind(resolver, expression, environment[variable])
+        return bound
+
+    def _bind(self, resolver: Resolver, expression: Any, value: str) -> None:
+        if isinstance(expression, dict) and "Fn::If" in expression:
+            condition, when_true, when_false = expression["Fn::If"]
+            branch = when_true if resolver.condition(condition) else when_false
+            self._bind(resolver, branch, value)
+        elif isinstance(expression, dict) and "Ref" in expression:
+            name = expression["Ref"]
+            if name in translated().get("Parameters", {}):
+                self.parameters[name] = value
+            else:
+                self.refs[name] = value
+        elif isinstance(expression, dict) and "Fn::GetAtt" in expression:
+            resource, attribute = expression["Fn::GetAtt"]
+            self.attributes[(resource, attribute)] = value
+
+
+class Resolver:
+    def __init__(self, deployment: Deployment):
+        self.deployment = deployment
+        self.template = translated()
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [item for item in map(self.resolve, value) if item is not NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            function = getattr(self, "_" + key.replace("Fn::", "fn_"), None)
+            if function:
+                return function(argument)
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
+
+    def condition(self, name: str) -> bool:
+        return bool(self.resolve(self.template["Conditions"][name]))
+
+    def exists(self, resource: str) -> bool:
+        condition = self.template["Resources"][resource].get("Condition")
+        return condition is None or self.condition(condition)
+
+    def parameter(self, name: str) -> Any:
+        spec = self.template["Parameters"][name]
+        value = self.deployment.parameters.get(name, str(spec.get("Default", "")))
+        if spec["Type"] == "CommaDelimitedList":
+            return value.split(",")
+        return value
+
+    def _Ref(self, name: str) -> Any:
+        deployment = self.deployment
+        pseudo = {
+            "AWS::StackName": deployment.stack_name,
+            "AWS::Region": deployment.region,
+            "AWS::AccountId": deployment.account,
+            "AWS::Partition": deployment.partition,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": NO_VALUE,
+        }
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.template.get("Parameters", {}):
+            return self.parameter(name)
+        if name in deployment.refs:
+            return deployment.refs[name]
+        raise KeyError(f"the deployment does not say what Ref {name} gives")
+
+    def _Condition(self, name: str) -> bool:
+        return self.condition(name)
+
+    def _fn_GetAtt(self, argument: list[str] | str) -> str:
+        resource, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
+        known = self.deployment.attributes.get((resource, attribute))
+        if known is not None:
+            return known
+        kind = self.template["Resources"][resource]["Type"]
+        partition = self.deployment.partition
+        # Attributes that follow from the resource's name.
+        if (kind, attribute) == ("AWS::S3::Bucket", "Arn"):
+            return f"arn:{partition}:s3:::{self._Ref(resource)}"
+        if (kind, attribute) == ("AWS::Lambda::Function", "Arn"):
+            return (
+                f"arn:{partition}:lambda:{self.deployment.region}:{self.deployment.account}:"
+                f"function:{self._Ref(resource)}"
+            )
+        raise KeyError(f"the deployment does not say what GetAtt {resource}.{attribute} gives")
+
+    def _fn_Sub(self, argument: Any) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        variables = {key: self.resolve(item) for key, item in variables.items()}
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match[1]
+            if name in variables:
+                return str(variables[name])
+            if "." in name:
+                return self._fn_GetAtt(name)
+            return str(self._Ref(name))
+
+        return re.sub(r"\$\{([^!}][^}]*)\}", substitute, text)
+
+    def _fn_If(self, argument: list[Any]) -> Any:
+        return self.resolve(argument[1] if self.condition(argument[0]) else argument[2])
+
+    def _fn_Equals(self, argument: list[Any]) -> bool:
+        return self.resolve(argument[0]) == self.resolve(argument[1])
+
+    def _fn_Not(self, argument: list[Any]) -> bool:
+        return not self.resolve(argument[0])
+
+    def _fn_And(self, argument: list[Any]) -> bool:
+        return all(self.resolve(item) for item in argument)
+
+    def _fn_Or(self, argument: list[Any]) -> bool:
+        return any(self.resolve(item) for item in argument)
+
+    def _fn_Join(self, argument: list[Any]) -> str:
+        return argument[0].join(map(str, self.resolve(argument[1])))
+
+    def _fn_Split(self, argument: list[Any]) -> list[str]:
+        return self.resolve(argument[1]).split(argument[0])
+
+    def _fn_Select(self, argument: list[Any]) -> Any:
+        return self.resolve(argument[1])[int(self.resolve(argument[0]))]
+
+
+def role_policies(role: str, deployment: Deployment) -> list[dict[str, Any]]:
+    """Every policy document attached to a role: its own, and AWS::IAM::Policy resources
+    naming it. AWS managed policies (by ARN) are not read: their content is not in the
+    template, and the functions' calls must not depend on them."""
+    resolver = Resolver(deployment)
+    resources = translated()["Resources"]
+    documents = [
+        entry["PolicyDocument"] for entry in resources[role]["Properties"].get("Policies", [])
+    ]
+    for name, resource in resources.items():
+        if resource["Type"] == "AWS::IAM::Policy" and resolver.exists(name):
+            if {"Ref": role} in resource["Properties"].get("Roles", []):
+                documents.append(resource["Properties"]["PolicyDocument"])
+    return [resolver.resolve(document) for document in documents]
+
+
+def function_role(function: str) -> str:
+    role = translated()["Resources"][function]["Properties"]["Role"]
+    return role["Fn::GetAtt"][0]
+
+
+def resource_policy(resource: str, key: str, deployment: Deployment) -> dict[str, Any] | None:
+    """A resource's own policy document (e.g. a VPC endpoint's), resolved; None if absent."""
+    resolver = Resolver(deployment)
+    if not resolver.exists(resource):
+        return None
+    document = translated()["Resources"][resource]["Properties"].get(key)
+    return resolver.resolve(document) if document else None
