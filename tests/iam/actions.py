@@ -118,9 +118,7 @@ def _format_regex(arn_format: str) -> re.Pattern[str]:
 
 def _arn_members(params: dict[str, Any]) -> list[str]:
     return [
-        value
-        for value in params.values()
-        if isinstance(value, str) and value.startswith("arn:")
+        value for value in params.values() if isinstance(value, str) and value.startswith("arn:")
     ]
 
 

@@ -35,7 +35,10 @@ DEPLOYMENT = Deployment(
     stack_name=PROVIDER_STACK,
     region=REGION,
     account=ACCOUNT_ID,
-    parameters={"PassableExecutionRolePattern": "r", "AsyncNotificationTopicNamePattern": "churn-*"},
+    parameters={
+        "PassableExecutionRolePattern": "r",
+        "AsyncNotificationTopicNamePattern": "churn-*",
+    },
     refs={
         "AsyncPayloadBucket": f"{PROVIDER_STACK}-async-payloads",
         "ProviderFunction": f"{PROVIDER_STACK}-ProviderFunction",
@@ -57,9 +60,8 @@ class Finding:
     detail: str = ""
 
     def __str__(self) -> str:
-        return (
-            f"{self.kind}: {self.who} {self.action} on {self.resource} ({self.source})"
-            + (f": {self.detail}" if self.detail else "")
+        return f"{self.kind}: {self.who} {self.action} on {self.resource} ({self.source})" + (
+            f": {self.detail}" if self.detail else ""
         )
 
 
@@ -138,7 +140,8 @@ class Checker:
             self._find("not evaluable", who, request, source, f"condition key {error} unknown")
             return
         if not decision.allowed:
-            self._find("not granted", who, request, source, f"context {request.context}")
+            keys = ", ".join(sorted(request.context)) or "none"
+            self._find("not granted", who, request, source, f"request's condition keys: {keys}")
 
     def _find(self, kind: str, who: str, request: Request, source: str, detail: str) -> None:
         self.report.findings.append(
@@ -276,8 +279,7 @@ def model_needs(params: dict[str, Any], region: str) -> list[Request]:
         image = _ECR_IMAGE.match(container.get("Image", ""))
         if image:
             repository = (
-                f"arn:aws:ecr:{image['region']}:{image['account']}:repository/"
-                f"{image['repository']}"
+                f"arn:aws:ecr:{image['region']}:{image['account']}:repository/{image['repository']}"
             )
             needs.append(Request("ecr:GetAuthorizationToken", "*"))
             needs += [
@@ -293,7 +295,8 @@ def model_needs(params: dict[str, Any], region: str) -> list[Request]:
             bucket = _object(source["S3Uri"]).split("/", 1)[0]
             needs.append(Request("s3:ListBucket", bucket))
     vpc = params.get("VpcConfig") or {}
-    for kind, ids in (("subnet", vpc.get("Subnets", [])), ("security-group", vpc.get("SecurityGroupIds", []))):
+    for kind, member in (("subnet", "Subnets"), ("security-group", "SecurityGroupIds")):
+        ids = vpc.get(member, [])
         needs += [
             Request("ec2:CreateNetworkInterface", f"arn:aws:ec2:{region}:{ACCOUNT_ID}:{kind}/{id_}")
             for id_ in ids
@@ -315,7 +318,8 @@ def config_needs(params: dict[str, Any], region: str) -> list[Request]:
             needs.append(Request("sns:Publish", topic))
     capture = params.get("DataCaptureConfig") or {}
     if capture.get("DestinationS3Uri"):
-        needs.append(Request("s3:PutObject", _object(capture["DestinationS3Uri"], "capture-object")))
+        captured = _object(capture["DestinationS3Uri"], "capture-object")
+        needs.append(Request("s3:PutObject", captured))
     for key in (output.get("KmsKeyId"), capture.get("KmsKeyId")):
         arn = _key_arn(key, region)
         if arn:

@@ -10,7 +10,6 @@ context does not hold and cannot hold (`Unknown`) is reported, never guessed.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +37,8 @@ def _wildcard(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
     regex = "".join(
         ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern
     )
-    return re.fullmatch(regex, value, flags=re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL) is not None
+    flags = re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL
+    return re.fullmatch(regex, value, flags=flags) is not None
 
 
 def _matches_action(statement: dict[str, Any], action: str) -> bool:

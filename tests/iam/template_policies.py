@@ -228,9 +228,9 @@ def role_policies(role: str, deployment: Deployment) -> list[dict[str, Any]]:
         entry["PolicyDocument"] for entry in resources[role]["Properties"].get("Policies", [])
     ]
     for name, resource in resources.items():
-        if resource["Type"] == "AWS::IAM::Policy" and resolver.exists(name):
-            if {"Ref": role} in resource["Properties"].get("Roles", []):
-                documents.append(resource["Properties"]["PolicyDocument"])
+        attached = {"Ref": role} in resource.get("Properties", {}).get("Roles", [])
+        if resource["Type"] == "AWS::IAM::Policy" and attached and resolver.exists(name):
+            documents.append(resource["Properties"]["PolicyDocument"])
     return [resolver.resolve(document) for document in documents]
 
 

@@ -4,6 +4,8 @@ the features those calls enable (tests/iam/checks.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import types
 import urllib.request
@@ -12,6 +14,9 @@ from pathlib import Path
 import pytest
 from botocore.stub import ANY, Stubber
 
+# The functions' shared logger is made on first import, with the level in the environment
+# then: imported here, at collection, it gets the session's and not the demo's CRITICAL.
+import endpoint_common.observability  # noqa: F401
 from localaws import demo
 from localaws.cloudformation import ACCOUNT_ID, REGION, ResponseCollector
 from localaws.functions import load_function, provider_environment
@@ -50,21 +55,24 @@ def recorded_since(recorder, start):
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.stem)
 def test_the_demo_plays_with_every_call_recorded(
-    example, call_recorder, empty_account, restored_environment, capsys
+    example, call_recorder, empty_account, restored_environment
 ):
     # Given the recorder, and the calls made so far
     start = len(call_recorder.calls)
 
-    # When the demo plays the example in this process
-    exit_code = demo.main([str(example), *QUICK])
+    # When the demo plays the example in this process (its output, and that of any log
+    # handler made meanwhile, into a buffer that outlives the test)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exit_code = demo.main([str(example), *QUICK])
 
     # Then it passes as `make demo` does (tests/integration/test_demo.py plays it too, in a
     # subprocess the recorder cannot see), and both functions' calls were recorded
-    output = capsys.readouterr()
-    assert exit_code == 0, output
-    assert "CREATE_COMPLETE" in output.out and "DELETE_COMPLETE" in output.out
-    assert "nothing left in SageMaker" in output.out
-    assert " -> 200 " in output.out
+    printed = output.getvalue()
+    assert exit_code == 0, printed
+    assert "CREATE_COMPLETE" in printed and "DELETE_COMPLETE" in printed
+    assert "nothing left in SageMaker" in printed
+    assert " -> 200 " in printed
     functions = {call.function for call in recorded_since(call_recorder, start)}
     assert {"functions/provider", "functions/invoker"} <= functions
 
@@ -109,9 +117,7 @@ def test_the_s3_prefix_list_lookup_answers_with_its_calls_recorded(
     # Then it answers with the prefix list, and its DescribePrefixLists call was recorded
     assert response.body["Status"] == "SUCCESS", response.body
     assert response.body["Data"]["PrefixListId"].startswith("pl-")
-    operations = [
-        (call.function, call.operation) for call in recorded_since(call_recorder, start)
-    ]
+    operations = [(call.function, call.operation) for call in recorded_since(call_recorder, start)]
     assert operations == [("<inline:S3PrefixListLookupFunction>", "DescribePrefixLists")]
 
 
