@@ -160,5 +160,14 @@ def test_every_recorded_call_is_granted(call_recorder, iam_report):
     assert {"ProviderFunction", "InvokerFunction", "S3PrefixListLookupFunction"} <= set(
         report.calls
     )
-    distinct = sorted({str(finding) for finding in report.findings})
-    assert not distinct, f"{len(distinct)} distinct findings:\n" + "\n".join(distinct[:40])
+    assert not report.findings, summary(report.findings)
+
+
+def summary(findings) -> str:
+    """One line per refused action and function, with a count and the first example."""
+    groups: dict[tuple[str, str, str], list] = {}
+    for finding in findings:
+        groups.setdefault((finding.kind, finding.who, finding.action), []).append(finding)
+    return "\n".join(
+        f"{len(items)} x {items[0]}" for _, items in sorted(groups.items(), key=lambda g: g[0])
+    )
