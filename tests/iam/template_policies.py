@@ -1,53 +1,68 @@
 """The IAM policies template.yaml gives each role, as CloudFormation would deploy them.
 
-SAM's own translator turns the template into plain CloudFormation (function roles, the
-statements of `Policies`, policy templates, dead-letter and destination grants), then the
-intrinsic functions are resolved with one deployment's parameters and the names its resources
-were given (`Deployment`).
+A SAM function's role is the one SAM generates (`<Function>Role`, unless the function names
+its own `Role`), holding the function's `Policies`; AWS::IAM::Policy resources attach more.
+The intrinsic functions are then resolved with one deployment's parameters and the names its
+resources were given (`Deployment`).
+
+SAM's translator itself is not used: aws-sam-translator pins a pydantic the layer's does not
+allow. SAM policy templates (`SQSPollerPolicy: {...}`) are therefore refused by name, so a
+function that starts using one fails here instead of being checked against nothing.
 """
 
 from __future__ import annotations
 
 import copy
-import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from samtranslator.translator.transform import transform
-
 from localaws.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 NO_VALUE = object()
+FUNCTION = "AWS::Serverless::Function"
 
 
-class _NoManagedPolicies:
-    """SAM looks managed policy names up in the account; the template names them by ARN."""
-
-    def load(self) -> dict[str, str]:
-        return {}
+class UnsupportedPolicy(Exception):
+    """A function policy this module does not expand (a SAM policy template)."""
 
 
 @cache
 def translated(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The template with each SAM function's generated role as a resource of its own."""
     template = load_template(path)
-    for name, resource in template["Resources"].items():
+    resources = template["Resources"]
+    for name, resource in list(resources.items()):
         properties = resource.get("Properties", {})
-        for key in ("CodeUri", "ContentUri"):
-            # The translator only accepts S3 locations; where the code is does not matter here.
-            if isinstance(properties.get(key), str):
-                properties[key] = f"s3://code/{name}"
-    region = os.environ.get("AWS_DEFAULT_REGION")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    try:
-        return transform(template, {}, _NoManagedPolicies())
-    finally:
-        if region is None:
-            os.environ.pop("AWS_DEFAULT_REGION", None)
+        if resource["Type"] != FUNCTION or "Role" in properties:
+            continue
+        properties["Role"] = {"Fn::GetAtt": [f"{name}Role", "Arn"]}
+        role = {"Type": "AWS::IAM::Role", "Properties": {"Policies": []}}
+        if "Condition" in resource:
+            role["Condition"] = resource["Condition"]
+        for index, entry in enumerate(properties.get("Policies", [])):
+            document = _policy_document(name, entry)
+            if document is not None:
+                role["Properties"]["Policies"].append(
+                    {"PolicyName": f"{name}RolePolicy{index}", "PolicyDocument": document}
+                )
+        resources[f"{name}Role"] = role
+    return template
+
+
+def _policy_document(function: str, entry: Any) -> dict[str, Any] | None:
+    if isinstance(entry, str):
+        # A managed policy by name or ARN: its content is not in the template.
+        return None
+    if "Statement" in entry:
+        return entry
+    if "Fn::If" in entry:
+        return {"Fn::If": entry["Fn::If"]}
+    raise UnsupportedPolicy(f"{function}: SAM policy template {next(iter(entry))} not expanded")
 
 
 @cache
@@ -56,7 +71,7 @@ def code_locations(path: Path = TEMPLATE) -> dict[str, str]:
     template = load_template(path)
     found = {}
     for name, resource in template["Resources"].items():
-        if resource["Type"] != "AWS::Serverless::Function":
+        if resource["Type"] != FUNCTION:
             continue
         properties = resource["Properties"]
         if "InlineCode" in properties:
@@ -172,7 +187,7 @@ class Resolver:
         # Attributes that follow from the resource's name.
         if (kind, attribute) == ("AWS::S3::Bucket", "Arn"):
             return f"arn:{partition}:s3:::{self._Ref(resource)}"
-        if (kind, attribute) == ("AWS::Lambda::Function", "Arn"):
+        if kind in {"AWS::Lambda::Function", FUNCTION} and attribute == "Arn":
             return (
                 f"arn:{partition}:lambda:{self.deployment.region}:{self.deployment.account}:"
                 f"function:{self._Ref(resource)}"
@@ -220,8 +235,8 @@ class Resolver:
 
 def role_policies(role: str, deployment: Deployment) -> list[dict[str, Any]]:
     """Every policy document attached to a role: its own, and AWS::IAM::Policy resources
-    naming it. AWS managed policies (by ARN) are not read: their content is not in the
-    template, and the functions' calls must not depend on them."""
+    naming it. AWS managed policies (by name or ARN) are not read: their content is not in
+    the template, and the functions' calls must not depend on them."""
     resolver = Resolver(deployment)
     resources = translated()["Resources"]
     documents = [
@@ -231,7 +246,8 @@ def role_policies(role: str, deployment: Deployment) -> list[dict[str, Any]]:
         attached = {"Ref": role} in resource.get("Properties", {}).get("Roles", [])
         if resource["Type"] == "AWS::IAM::Policy" and attached and resolver.exists(name):
             documents.append(resource["Properties"]["PolicyDocument"])
-    return [resolver.resolve(document) for document in documents]
+    resolved = [resolver.resolve(document) for document in documents]
+    return [document for document in resolved if document is not NO_VALUE]
 
 
 def function_role(function: str) -> str:
