@@ -189,6 +189,7 @@ class Dependent:
     action: str
     arn: str
     context: dict[str, Any] = field(default_factory=dict)
+    request_tags: dict[str, str] = field(default_factory=dict)
 
 
 def role_arns(params: Any) -> list[str]:
@@ -224,11 +225,7 @@ def dependents(
         elif service == prefix and name in _TAG_ACTIONS:
             if tags:
                 applied.extend(
-                    Dependent(
-                        action,
-                        target.arn,
-                        {f"{prefix}:TaggingAction": operation, "request_tags": tags},
-                    )
+                    Dependent(action, target.arn, {f"{prefix}:TaggingAction": operation}, tags)
                     for target in found
                     if target.row.arn_format != "*"
                     and any(

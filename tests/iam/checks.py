@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localaws.cloudformation import ACCOUNT_ID, REGION
+from localaws.demo import PAYLOAD_BUCKET, PROVIDER_STACK
 from localaws.functions import DEFAULT_ROLE_ARN
 from tests.iam import actions
 from tests.iam.evaluation import Request, Unknown, evaluate
@@ -26,7 +27,6 @@ from tests.iam.template_policies import (
     translated,
 )
 
-PROVIDER_STACK = "sagemaker-endpoint-provider"
 # The provider stack as the integration tests and the demo deploy it: the operator names the
 # execution roles the tests pass (role/r) and their async notification topics (churn-...);
 # everything else is the template's default. Names of the stack's own resources are those
@@ -40,9 +40,9 @@ DEPLOYMENT = Deployment(
         "AsyncNotificationTopicNamePattern": "churn-*",
     },
     refs={
-        "AsyncPayloadBucket": f"{PROVIDER_STACK}-async-payloads",
+        "AsyncPayloadBucket": PAYLOAD_BUCKET,
+        # The function name localaws.demo runs the provider under.
         "ProviderFunction": f"{PROVIDER_STACK}-ProviderFunction",
-        "InvokerFunction": f"{PROVIDER_STACK}-InvokerFunction",
     },
     attributes={("SageMakerExecutionRole", "Arn"): DEFAULT_ROLE_ARN},
 )
@@ -183,9 +183,8 @@ class Checker:
         applied, skipped = actions.dependents(prefix, call.operation, call.params, targets)
         self.report.dependents_not_evaluated.update(skipped)
         for dependent in applied:
-            context = dict(dependent.context)
-            tags = context.pop("request_tags", None) or {}
-            context.update({f"aws:RequestTag/{k}": v for k, v in tags.items()})
+            tags = dependent.request_tags
+            context = {**dependent.context, **{f"aws:RequestTag/{k}": v for k, v in tags.items()}}
             if tags:
                 context["aws:TagKeys"] = list(tags)
             request = Request(dependent.action, dependent.arn, context)
