@@ -13,7 +13,6 @@ import os
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,14 +91,6 @@ class CallRecorder:
         self._quiet = threading.local()
         self._readers: dict[tuple[str, str | None, str], Any] = {}
         self._original = None
-
-    @contextmanager
-    def active(self):
-        self.install()
-        try:
-            yield self
-        finally:
-            self.uninstall()
 
     def install(self) -> None:
         original = botocore.session.Session.create_client
