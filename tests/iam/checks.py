@@ -20,7 +20,7 @@ from tests.iam.evaluation import Request, Unknown, evaluate
 from tests.iam.recorder import RecordedCall
 from tests.iam.template_policies import (
     Deployment,
-    code_locations,
+    function_of,
     function_role,
     resource_policy,
     role_policies,
@@ -156,12 +156,12 @@ class Checker:
         return self.report
 
     def check_call(self, call: RecordedCall) -> None:
-        function = code_locations().get(call.function)
-        who = function or call.function
+        function = function_of(call.code_file, call.code_name)
+        who = function or f"{call.code_file}:{call.code_name}"
         self.report.calls[who] += 1
         source = call.source or "outside pytest"
         if function is None:
-            self._find_raw("not evaluable", who, call, source, "no function in template.yaml")
+            self._find_raw("not evaluable", who, call, source, "no one function in template.yaml")
             return
         found = actions.action_of(call.service, call.signing_name, call.operation)
         if found is None:
@@ -211,9 +211,9 @@ class Checker:
     def check_sagemaker_needs(self, calls: list[RecordedCall]) -> None:
         roles_of_models: dict[str, str] = {}
         for call in calls:
-            if call.service != "sagemaker" or code_locations().get(call.function) is None:
+            function = function_of(call.code_file, call.code_name)
+            if call.service != "sagemaker" or function is None:
                 continue
-            function = code_locations()[call.function]
             deployment = self.deployment.with_environment(function, call.environment)
             default_role = deployment.attributes[(EXECUTION_ROLE, "Arn")]
             source = call.source or "outside pytest"

@@ -44,7 +44,9 @@ UNREAD = "unread"
 
 @dataclass
 class RecordedCall:
-    function: str
+    # Where the function's code was entered (see function_on_stack).
+    code_file: str
+    code_name: str
     service: str
     signing_name: str
     operation: str
@@ -56,18 +58,20 @@ class RecordedCall:
     resource_tags: dict[str, dict[str, str] | None] = field(default_factory=dict)
 
 
-def function_on_stack() -> str | None:
-    """The innermost function whose code is running: `functions/<name>` or `<inline:Id>`."""
+def function_on_stack() -> tuple[str, str] | None:
+    """Where the running function code was entered: the outermost frame of a function's code
+    (`functions/<name>/<file>.py` or `<inline:Id>`) and the name of what runs there, usually
+    its handler."""
     frame = sys._getframe(1)
+    entry = None
     while frame:
         filename = frame.f_code.co_filename
         if filename.startswith(INLINE_PREFIX):
-            return filename
-        path = Path(filename)
-        if path.is_relative_to(FUNCTIONS):
-            return f"functions/{path.relative_to(FUNCTIONS).parts[0]}"
+            entry = (filename, frame.f_code.co_name)
+        elif Path(filename).is_relative_to(FUNCTIONS):
+            entry = (Path(filename).relative_to(ROOT).as_posix(), frame.f_code.co_name)
         frame = frame.f_back
-    return None
+    return entry
 
 
 def _plain(value: Any) -> Any:
@@ -98,11 +102,9 @@ class CallRecorder:
 
         def create_client(session, *args, **kwargs):
             client = original(session, *args, **kwargs)
-            function = None if getattr(recorder._quiet, "on", False) else function_on_stack()
-            if function:
-                client.meta.events.register(
-                    "before-parameter-build", recorder._handler(function, client)
-                )
+            # Whose call it is is decided per call: one client may serve several handlers.
+            if not getattr(recorder._quiet, "on", False):
+                client.meta.events.register("before-parameter-build", recorder._handler(client))
             return client
 
         self._original = original
@@ -113,16 +115,18 @@ class CallRecorder:
             botocore.session.Session.create_client = self._original
             self._original = None
 
-    def _handler(self, function: str, client: Any):
+    def _handler(self, client: Any):
         service = client.meta.service_model.service_name
         signing_name = client.meta.service_model.signing_name
 
         def record(params: dict[str, Any], model: Any, **_: Any) -> None:
             source = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
-            if source and not source.startswith(self.suites):
+            entry = function_on_stack()
+            if entry is None or (source and not source.startswith(self.suites)):
                 return
             call = RecordedCall(
-                function=function,
+                code_file=entry[0],
+                code_name=entry[1],
                 service=service,
                 signing_name=signing_name,
                 operation=model.name,

@@ -66,19 +66,39 @@ def _policy_document(function: str, entry: Any) -> dict[str, Any] | None:
 
 
 @cache
-def code_locations(path: Path = TEMPLATE) -> dict[str, str]:
-    """Function logical ID by where its code runs from: `functions/<name>` or `<inline:Id>`."""
+def _entry_points(path: Path = TEMPLATE) -> tuple[tuple[str, str, str, str], ...]:
+    """(function, code folder, handler file, handler name) of each SAM function; an inline
+    function's code runs under the file name `<inline:Id>`."""
     template = load_template(path)
-    found = {}
+    found = []
     for name, resource in template["Resources"].items():
         if resource["Type"] != FUNCTION:
             continue
         properties = resource["Properties"]
+        handler = properties.get("Handler", "")
+        module, _, function_name = handler.rpartition(".")
         if "InlineCode" in properties:
-            found[f"<inline:{name}>"] = name
+            folder = file = f"<inline:{name}>"
         else:
-            found[properties["CodeUri"].rstrip("/")] = name
-    return found
+            folder = properties["CodeUri"].rstrip("/")
+            file = f"{folder}/{module.replace('.', '/')}.py"
+        found.append((name, folder, file, function_name))
+    return tuple(found)
+
+
+def function_of(code_file: str, code_name: str) -> str | None:
+    """The template function whose code this is: the one whose handler it is, else the only
+    function with code in that folder; None when no function, or several, could be it."""
+    entries = _entry_points()
+    for name, _, file, handler in entries:
+        if (file, handler) == (code_file, code_name):
+            return name
+    folders = {
+        name
+        for name, folder, _, _ in entries
+        if code_file == folder or code_file.startswith(f"{folder}/")
+    }
+    return folders.pop() if len(folders) == 1 else None
 
 
 @dataclass

@@ -23,6 +23,7 @@ from localaws.functions import load_function, provider_environment
 from localaws.server import LocalAws
 from localaws.template import load_template
 from tests.iam.checks import DEPLOYMENT, Checker
+from tests.iam.template_policies import function_of
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -73,8 +74,10 @@ def test_the_demo_plays_with_every_call_recorded(
     assert "CREATE_COMPLETE" in printed and "DELETE_COMPLETE" in printed
     assert "nothing left in SageMaker" in printed
     assert " -> 200 " in printed
-    functions = {call.function for call in recorded_since(call_recorder, start)}
-    assert {"functions/provider", "functions/invoker"} <= functions
+    functions = {
+        function_of(call.code_file, call.code_name) for call in recorded_since(call_recorder, start)
+    }
+    assert {"ProviderFunction", "InvokerFunction"} <= functions
 
 
 def test_the_s3_prefix_list_lookup_answers_with_its_calls_recorded(
@@ -117,8 +120,11 @@ def test_the_s3_prefix_list_lookup_answers_with_its_calls_recorded(
     # Then it answers with the prefix list, and its DescribePrefixLists call was recorded
     assert response.body["Status"] == "SUCCESS", response.body
     assert response.body["Data"]["PrefixListId"].startswith("pl-")
-    operations = [(call.function, call.operation) for call in recorded_since(call_recorder, start)]
-    assert operations == [("<inline:S3PrefixListLookupFunction>", "DescribePrefixLists")]
+    operations = [
+        (function_of(call.code_file, call.code_name), call.operation)
+        for call in recorded_since(call_recorder, start)
+    ]
+    assert operations == [("S3PrefixListLookupFunction", "DescribePrefixLists")]
 
 
 def test_a_hand_off_invokes_the_provider_itself_with_the_call_recorded(
@@ -144,7 +150,10 @@ def test_a_hand_off_invokes_the_provider_itself_with_the_call_recorded(
 
     # Then the asynchronous Invoke of its own ARN was recorded
     (call,) = recorded_since(call_recorder, start)
-    assert (call.function, call.operation) == ("functions/provider", "Invoke")
+    assert (function_of(call.code_file, call.code_name), call.operation) == (
+        "ProviderFunction",
+        "Invoke",
+    )
     assert call.params["FunctionName"] == PROVIDER_ARN
 
 
