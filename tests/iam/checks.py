@@ -47,6 +47,8 @@ DEPLOYMENT = Deployment(
     attributes={("SageMakerExecutionRole", "Arn"): DEFAULT_ROLE_ARN},
 )
 EXECUTION_ROLE = "SageMakerExecutionRole"
+# The local AWS is one account: every resource a call names is in it.
+ONE_ACCOUNT_KEYS = {"s3:ResourceAccount"}
 GATEWAY = "S3GatewayEndpoint"
 
 
@@ -111,7 +113,9 @@ def _context(call: RecordedCall, target: actions.Target, prefix: str) -> Request
         else:
             unknown |= {"aws:ResourceTag/*", f"{prefix}:ResourceTag/*"}
     for key in row.condition_keys:
-        if key.startswith(f"{prefix}:") and "$" not in key and "<" not in key:
+        if key in ONE_ACCOUNT_KEYS:
+            context[key] = ACCOUNT_ID
+        elif key.startswith(f"{prefix}:") and "$" not in key and "<" not in key:
             member = _kebab_to_member(key)
             if isinstance(call.params.get(member), str):
                 context[key] = call.params[member]
@@ -254,6 +258,11 @@ _ECR_IMAGE = re.compile(
 )
 
 
+def _in_account(action: str, resource: str) -> Request:
+    """An S3 request on a bucket of the local AWS's one account."""
+    return Request(action, resource, {"s3:ResourceAccount": ACCOUNT_ID})
+
+
 def _object(uri: str, key_suffix: str = "") -> str | None:
     match = _S3_URI.match(uri or "")
     if not match:
@@ -287,12 +296,12 @@ def model_needs(params: dict[str, Any], region: str) -> list[Request]:
             ]
         artifact = _object(container.get("ModelDataUrl"))
         if artifact:
-            needs.append(Request("s3:GetObject", artifact))
+            needs.append(_in_account("s3:GetObject", artifact))
         source = (container.get("ModelDataSource") or {}).get("S3DataSource") or {}
         if source.get("S3Uri"):
-            needs.append(Request("s3:GetObject", _object(source["S3Uri"], "model-file")))
+            needs.append(_in_account("s3:GetObject", _object(source["S3Uri"], "model-file")))
             bucket = _object(source["S3Uri"]).split("/", 1)[0]
-            needs.append(Request("s3:ListBucket", bucket))
+            needs.append(_in_account("s3:ListBucket", bucket))
     vpc = params.get("VpcConfig") or {}
     for kind, member in (("subnet", "Subnets"), ("security-group", "SecurityGroupIds")):
         ids = vpc.get(member, [])
@@ -310,7 +319,7 @@ def config_needs(params: dict[str, Any], region: str) -> list[Request]:
     output = (params.get("AsyncInferenceConfig") or {}).get("OutputConfig") or {}
     for path in (output.get("S3OutputPath"), output.get("S3FailurePath")):
         if path:
-            needs.append(Request("s3:PutObject", _object(path, "result-object")))
+            needs.append(_in_account("s3:PutObject", _object(path, "result-object")))
     notification = output.get("NotificationConfig") or {}
     for topic in (notification.get("SuccessTopic"), notification.get("ErrorTopic")):
         if topic:
@@ -318,7 +327,7 @@ def config_needs(params: dict[str, Any], region: str) -> list[Request]:
     capture = params.get("DataCaptureConfig") or {}
     if capture.get("DestinationS3Uri"):
         captured = _object(capture["DestinationS3Uri"], "capture-object")
-        needs.append(Request("s3:PutObject", captured))
+        needs.append(_in_account("s3:PutObject", captured))
     for key in (output.get("KmsKeyId"), capture.get("KmsKeyId")):
         arn = _key_arn(key, region)
         if arn:

@@ -257,6 +257,13 @@ def test_sagemaker_writes_outputs_notifies_and_encrypts_only_with_what_the_opera
 
     # Then SageMaker may do all of it
     assert refused(execution_role(named), needs) == set()
+    # And never write into a bucket of that name in another account
+    elsewhere = Request(
+        "s3:PutObject",
+        "arn:aws:s3:::other-bucket/capture/capture-object",
+        {"s3:ResourceAccount": "999999999999"},
+    )
+    assert not evaluate(execution_role(named), elsewhere).allowed
 
 
 def test_a_volume_key_is_granted_to_sagemaker_through_the_provider_only_when_named():
@@ -295,8 +302,9 @@ def test_the_s3_gateway_endpoint_lets_through_payloads_and_artifacts_only():
     document = resource_policy("S3GatewayEndpoint", "PolicyDocument", deployment)
     bucket = "arn:aws:s3:::payloads"
 
-    def passes(action, resource):
-        return evaluate([document], Request(action, resource)).allowed
+    def passes(action, resource, account=ACCOUNT):
+        request = Request(action, resource, {"s3:ResourceAccount": account})
+        return evaluate([document], request).allowed
 
     # Then the invoker's payload traffic and a pending-result check pass
     assert passes("s3:PutObject", f"{bucket}/async-input/request-1")
@@ -313,6 +321,7 @@ def test_the_s3_gateway_endpoint_lets_through_payloads_and_artifacts_only():
     assert not passes("s3:PutObject", f"{bucket}/elsewhere/x")
     assert not passes("s3:DeleteObject", f"{bucket}/async-input/request-1")
     assert not passes("s3:PutObject", "arn:aws:s3:::models-churn/churn/model.tar.gz")
+    assert not passes("s3:PutObject", "arn:aws:s3:::outputs-churn/x", account="999999999999")
 
 
 # --- the evaluator itself ----------------------------------------------------------------------
