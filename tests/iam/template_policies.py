@@ -86,10 +86,10 @@ def _entry_points(path: Path = TEMPLATE) -> tuple[tuple[str, str, str, str], ...
     return tuple(found)
 
 
-def function_of(code_file: str, code_name: str) -> str | None:
+def function_of(code_file: str, code_name: str, path: Path = TEMPLATE) -> str | None:
     """The template function whose code this is: the one whose handler it is, else the only
     function with code in that folder; None when no function, or several, could be it."""
-    entries = _entry_points()
+    entries = _entry_points(path)
     for name, _, file, handler in entries:
         if (file, handler) == (code_file, code_name):
             return name

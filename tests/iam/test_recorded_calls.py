@@ -157,6 +157,34 @@ def test_a_hand_off_invokes_the_provider_itself_with_the_call_recorded(
     assert call.params["FunctionName"] == PROVIDER_ARN
 
 
+def test_calls_are_told_apart_by_handler_when_functions_share_their_code(tmp_path):
+    # Given two functions built from one folder, and an inline one
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        """
+Resources:
+  Provider:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: functions/provider/, Handler: app.handler}
+  LostHandOffs:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: functions/provider/, Handler: failures.on_lost_hand_off}
+  Lookup:
+    Type: AWS::Serverless::Function
+    Properties: {InlineCode: "def handler(event, context): pass", Handler: index.handler}
+"""
+    )
+
+    def who(code_file, code_name):
+        return function_of(code_file, code_name, template)
+
+    # Then each handler names its function, and shared code run from elsewhere names none
+    assert who("functions/provider/app.py", "handler") == "Provider"
+    assert who("functions/provider/failures.py", "on_lost_hand_off") == "LostHandOffs"
+    assert who("<inline:Lookup>", "handler") == "Lookup"
+    assert who("functions/provider/endpoint_provider/continuation.py", "schedule") is None
+
+
 def test_every_recorded_call_is_granted(call_recorder, iam_report):
     # Given every call the functions made in this session (this test runs last)
     calls = list(call_recorder.calls)
