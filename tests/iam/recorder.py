@@ -121,8 +121,10 @@ class CallRecorder:
 
         def record(params: dict[str, Any], model: Any, **_: Any) -> None:
             source = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+            if source and not source.startswith(self.suites):
+                return
             entry = function_on_stack()
-            if entry is None or (source and not source.startswith(self.suites)):
+            if entry is None:
                 return
             call = RecordedCall(
                 code_file=entry[0],

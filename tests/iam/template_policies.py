@@ -145,9 +145,9 @@ class Deployment:
 
 
 class Resolver:
-    def __init__(self, deployment: Deployment):
+    def __init__(self, deployment: Deployment, template: dict[str, Any] | None = None):
         self.deployment = deployment
-        self.template = translated()
+        self.template = template or translated()
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -192,7 +192,10 @@ class Resolver:
             return self.parameter(name)
         if name in deployment.refs:
             return deployment.refs[name]
-        raise KeyError(f"the deployment does not say what Ref {name} gives")
+        raise KeyError(
+            f"the deployment does not say what Ref {name} gives: bind it in tests/iam/checks.py "
+            "DEPLOYMENT, or give the function an environment variable of it"
+        )
 
     def _Condition(self, name: str) -> bool:
         return self.condition(name)
@@ -203,16 +206,30 @@ class Resolver:
         if known is not None:
             return known
         kind = self.template["Resources"][resource]["Type"]
-        partition = self.deployment.partition
-        # Attributes that follow from the resource's name.
-        if (kind, attribute) == ("AWS::S3::Bucket", "Arn"):
-            return f"arn:{partition}:s3:::{self._Ref(resource)}"
-        if kind in {"AWS::Lambda::Function", FUNCTION} and attribute == "Arn":
-            return (
-                f"arn:{partition}:lambda:{self.deployment.region}:{self.deployment.account}:"
-                f"function:{self._Ref(resource)}"
-            )
-        raise KeyError(f"the deployment does not say what GetAtt {resource}.{attribute} gives")
+        # Attributes that follow from what Ref gives (a name, a URL or an ARN).
+        where = (
+            f"{self.deployment.partition}:{{}}:{self.deployment.region}:{self.deployment.account}"
+        )
+        derived = {
+            ("AWS::S3::Bucket", "Arn"): lambda ref: f"arn:{self.deployment.partition}:s3:::{ref}",
+            ("AWS::Lambda::Function", "Arn"): lambda ref: (
+                f"arn:{where.format('lambda')}:function:{ref}"
+            ),
+            (FUNCTION, "Arn"): lambda ref: f"arn:{where.format('lambda')}:function:{ref}",
+            ("AWS::SQS::Queue", "Arn"): lambda ref: (
+                f"arn:{where.format('sqs')}:{ref.rsplit('/', 1)[-1]}"
+            ),
+            ("AWS::SNS::Topic", "TopicArn"): lambda ref: ref,
+            ("AWS::Logs::LogGroup", "Arn"): lambda ref: (
+                f"arn:{where.format('logs')}:log-group:{ref}:*"
+            ),
+        }
+        if (kind, attribute) in derived:
+            return derived[(kind, attribute)](self._Ref(resource))
+        raise KeyError(
+            f"the deployment does not say what GetAtt {resource}.{attribute} gives: bind it in "
+            "tests/iam/checks.py DEPLOYMENT, or give the function an environment variable of it"
+        )
 
     def _fn_Sub(self, argument: Any) -> str:
         text, variables = (argument, {}) if isinstance(argument, str) else argument

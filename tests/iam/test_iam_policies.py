@@ -347,3 +347,36 @@ def test_the_evaluator_lets_deny_win_and_reports_what_it_cannot_know():
             [{"Statement": [tagged]}],
             Request("sagemaker:DeleteModel", "m", unknown_keys=frozenset({"aws:ResourceTag/*"})),
         )
+
+
+def test_attributes_follow_from_what_the_function_was_given():
+    # Given a template whose policy names a queue and a topic by attribute, and a deployment
+    # that knows them only by what Ref gives (as a function's environment would tell)
+    template = {
+        "Resources": {
+            "Lost": {"Type": "AWS::SQS::Queue"},
+            "Alerts": {"Type": "AWS::SNS::Topic"},
+            "Logs": {"Type": "AWS::Logs::LogGroup"},
+        }
+    }
+    deployment = dataclasses.replace(
+        DEFAULT,
+        refs={
+            "Lost": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/provider-lost",
+            "Alerts": f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts",
+            "Logs": "/aws/lambda/provider",
+        },
+    )
+    resolver = Resolver(deployment, template)
+
+    # Then the ARNs are those AWS gives
+    assert resolver.resolve({"Fn::GetAtt": ["Lost", "Arn"]}) == (
+        f"arn:aws:sqs:us-east-1:{ACCOUNT}:provider-lost"
+    )
+    assert resolver.resolve({"Fn::GetAtt": ["Alerts", "TopicArn"]}) == deployment.refs["Alerts"]
+    assert resolver.resolve({"Fn::Sub": "${Logs.Arn}"}) == (
+        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/provider:*"
+    )
+    # And what cannot follow says where to bind it
+    with pytest.raises(KeyError, match="DEPLOYMENT"):
+        resolver.resolve({"Fn::GetAtt": ["Lost", "RedrivePolicy"]})
