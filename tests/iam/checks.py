@@ -43,6 +43,9 @@ DEPLOYMENT = Deployment(
         "AsyncPayloadBucket": PAYLOAD_BUCKET,
         # The function name localaws.demo runs the provider under.
         "ProviderFunction": f"{PROVIDER_STACK}-ProviderFunction",
+        "ProviderLostInvocationsQueue": (
+            f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{PROVIDER_STACK}-lost-invocations"
+        ),
     },
     attributes={("SageMakerExecutionRole", "Arn"): DEFAULT_ROLE_ARN},
 )

@@ -18,7 +18,13 @@ from botocore.stub import ANY, Stubber
 # then: imported here, at collection, it gets the session's and not the demo's CRITICAL.
 import endpoint_common.observability  # noqa: F401
 from localaws import demo
-from localaws.cloudformation import ACCOUNT_ID, REGION, ResponseCollector
+from localaws.cloudformation import (
+    ACCOUNT_ID,
+    REGION,
+    CloudFormation,
+    LocalLambda,
+    ResponseCollector,
+)
 from localaws.functions import load_function, provider_environment
 from localaws.server import LocalAws
 from localaws.template import load_template
@@ -104,22 +110,14 @@ def test_the_s3_prefix_list_lookup_answers_with_its_calls_recorded(
         # fresh Lambda process has none yet, so the collector's certificate counts.
         urllib.request.install_opener(None)
         # When CloudFormation creates the Custom::S3PrefixList
-        module.handler(
-            {
-                "RequestType": "Create",
-                "ResponseURL": collector.url_for("lookup-1"),
-                "StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/provider/1",
-                "RequestId": "lookup-1",
-                "LogicalResourceId": "S3PrefixList",
-                "ResourceProperties": {"PrefixListName": f"com.amazonaws.{REGION}.s3"},
-            },
-            None,
+        cloudformation = CloudFormation(LocalLambda(module.handler), collector, "provider")
+        response = cloudformation.create(
+            "S3PrefixList", {"PrefixListName": f"com.amazonaws.{REGION}.s3"}
         )
-        (response,) = collector.responses("lookup-1")
 
     # Then it answers with the prefix list, and its DescribePrefixLists call was recorded
-    assert response.body["Status"] == "SUCCESS", response.body
-    assert response.body["Data"]["PrefixListId"].startswith("pl-")
+    assert response.status == "SUCCESS", response.reason
+    assert response.data["PrefixListId"].startswith("pl-")
     operations = [
         (function_of(call.code_file, call.code_name), call.operation)
         for call in recorded_since(call_recorder, start)
@@ -140,7 +138,7 @@ def test_a_hand_off_invokes_the_provider_itself_with_the_call_recorded(
     start = len(call_recorder.calls)
 
     # When it hands a request off to a fresh invocation of itself
-    with Stubber(app.clients.lambda_) as lambda_:
+    with Stubber(app.handoff_clients.lambda_) as lambda_:
         lambda_.add_response(
             "invoke",
             {"StatusCode": 202},
