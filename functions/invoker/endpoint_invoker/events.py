@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from enum import StrEnum
 from typing import Any
 
+from endpoint_invoker import codec
 from endpoint_invoker.invocation import (
     JSON,
     PASS_THROUGH_HEADERS,
@@ -222,7 +222,7 @@ def _utf8(text: str, name: str) -> bytes:
 
 def _json_bytes(document: Any, name: str) -> bytes:
     try:
-        return json.dumps(document).encode()
+        return codec.dumps(document)
     except (TypeError, ValueError, RecursionError) as error:
         raise BadRequest(f"{name} cannot be sent as JSON: {str(error)[:120]}") from None
 
@@ -252,13 +252,14 @@ def _render_direct(answer: Answer) -> dict[str, Any]:
     model's answer that claims JSON but does not parse) as base64, untouched."""
     rendered: dict[str, Any] = {"statusCode": answer.status, "contentType": answer.content_type}
     rendered.update({_camel(name): value for name, value in answer.headers.items()})
-    text = _as_text(answer.content_type, answer.body)
-    if text and answer.content_type.split(";")[0].strip().endswith("json"):
+    if answer.body and answer.content_type.split(";")[0].strip().endswith("json"):
         try:
-            rendered["body"] = json.loads(text)
+            rendered["body"] = codec.loads(answer.body)
             return rendered
         except ValueError:
-            text = None
+            rendered["bodyBase64"] = base64.b64encode(answer.body).decode()
+            return rendered
+    text = _as_text(answer.content_type, answer.body)
     if text is None:
         rendered["bodyBase64"] = base64.b64encode(answer.body).decode()
     else:
