@@ -762,6 +762,7 @@ def test_invoker_environment_names_the_endpoint_and_the_async_payload_location(i
         },
         "ASYNC_BUCKET": {"Ref": "AsyncPayloadBucket"},
         "ASYNC_INPUT_PREFIX": "async-input/",
+        "TRACER_PATCH_MODULES": "botocore",
     }
 
 

@@ -12,14 +12,15 @@ document, which JSON has no words for, become null.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
 
-# 19 digits in a row may be an integer beyond 64 bits (or just a long fraction, read the slow
-# way for nothing, harmlessly).
-_LONG_NUMBER = re.compile(rb"\d{19}")
+# 19 digits in a row may be an integer beyond 64 bits (or just a long fraction, then read the
+# slow way for nothing). Found by turning every digit into "0" and searching for 19 of them: a
+# few milliseconds for 1 MB, where the regular expression \d{19} takes tens.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19
 
 
 def dumps(document: Any) -> bytes:
@@ -31,7 +32,7 @@ def dumps(document: Any) -> bytes:
 
 def loads(data: bytes) -> Any:
     """The document in `data`, UTF-8 JSON; ValueError when it is not."""
-    if not _LONG_NUMBER.search(data):
+    if _LONG_NUMBER not in data.translate(_DIGITS_AS_ZERO):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
