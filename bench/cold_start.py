@@ -52,7 +52,12 @@ CHILD = ROOT / "bench" / "cold_child.py"
 BUILD = CODE_ROOT / ".aws-sam" / "build"
 DEPLOYED = Path(tempfile.gettempdir()) / "sagemaker-endpoint-bench-deployed"
 TRACED = "invoker, active tracing"
+BYTECODE = ", with bytecode"
 MODES = ("baseline", TRACED, "invoker, tracing off")
+# The same build with every module compiled ahead (what a layer holding __pycache__ would give):
+# Lambda cannot write bytecode next to /opt or /var/task, so without it every cold start
+# compiles each module it imports.
+BYTECODE_MODES = (f"baseline{BYTECODE}", f"{TRACED}{BYTECODE}")
 
 
 class XRayDaemon:
@@ -120,6 +125,14 @@ def deployed_tree(python: str) -> Path | None:
         for item in wheels.iterdir():
             shutil.rmtree(DEPLOYED / "layer" / item.name, ignore_errors=True)
             shutil.move(str(item), DEPLOYED / "layer" / item.name)
+    compiled = DEPLOYED / "bytecode"
+    for part in ("function", "layer"):
+        shutil.copytree(DEPLOYED / part, compiled / part)
+    subprocess.run(
+        [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+         str(compiled)],
+        check=True, timeout=600, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
     (DEPLOYED / ".stamp").write_text(stamp)
     return DEPLOYED
 
@@ -159,7 +172,7 @@ def child_environment(
 def spawn(python: str, mode: str, environment: dict[str, str], *extra: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as folder:
         result_path = Path(folder) / "result.json"
-        child_mode = "baseline" if mode == "baseline" else "invoker"
+        child_mode = "baseline" if mode.startswith("baseline") else "invoker"
         spawned = time.time()
         completed = subprocess.run(
             [python, *_flags(environment), *extra, str(CHILD), child_mode, str(result_path)],
@@ -281,9 +294,10 @@ def deployment_size() -> dict[str, Any]:
 
 
 def run(python: str, *, smoke: bool) -> dict[str, Any]:
-    rounds = 2 if smoke else 15
-    samples: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
+    rounds = 2 if smoke else 9
     tree = deployed_tree(python)
+    modes = MODES + (BYTECODE_MODES if tree else ())
+    samples: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     daemon = XRayDaemon()
     try:
         with RuntimeServer() as server:
@@ -292,12 +306,20 @@ def run(python: str, *, smoke: bool) -> dict[str, Any]:
                 TRACED: child_environment(server.url, tree, tracing=True, daemon=daemon.address),
                 "invoker, tracing off": child_environment(server.url, tree, tracing=False),
             }
+            if tree:
+                compiled = tree / "bytecode"
+                environments[BYTECODE_MODES[0]] = child_environment(
+                    server.url, compiled, tracing=False
+                )
+                environments[BYTECODE_MODES[1]] = child_environment(
+                    server.url, compiled, tracing=True, daemon=daemon.address
+                )
             # One of each first: the OS's file cache warm for all, as on a warm Lambda host.
-            for mode in () if smoke else MODES:
+            for mode in () if smoke else modes:
                 spawn(python, mode, environments[mode])
             daemon.documents.clear()
             for index in range(rounds):
-                order = MODES if index % 2 == 0 else tuple(reversed(MODES))
+                order = modes if index % 2 == 0 else tuple(reversed(modes))
                 for mode in order:
                     samples[mode].append(spawn(python, mode, environments[mode]))
                 say(f"  cold start round {index + 1}/{rounds}")
@@ -319,8 +341,9 @@ def run(python: str, *, smoke: bool) -> dict[str, Any]:
     finally:
         daemon.close()
     summary = {}
-    base = median([sample["end_to_end_s"] for sample in samples["baseline"]])
     for mode, runs in samples.items():
+        baseline = f"baseline{BYTECODE}" if mode.endswith(BYTECODE) else "baseline"
+        base = median([sample["end_to_end_s"] for sample in samples[baseline]])
         end_to_end = median([sample["end_to_end_s"] for sample in runs])
         summary[mode] = {
             "runs": len(runs),
