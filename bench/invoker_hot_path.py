@@ -75,8 +75,8 @@ class Case:
     content_type: str
     accept: str
     # How the shape carries the payload, both ways: "base64" (b64decode of the request,
-    # b64encode of the answer), "json" (json.dumps of the request document, json.loads of the
-    # answer) or "text" (str.encode, bytes.decode).
+    # b64encode of the answer), "json" (dumps of the request document, loads of the answer)
+    # or "text" (str.encode, bytes.decode).
     codec: str
     document: Any = None
 
