@@ -100,14 +100,15 @@ class XRayDaemon:
         self._socket.close()
 
 
-def deployed_tree(python: str) -> Path | None:
+def deployed_tree(python: str, *, bytecode: bool) -> Path | None:
     """The built InvokerFunction and SharedLayer, copied as Lambda unpacks them (`function/`,
-    `layer/`), native packages rebuilt for this machine; None without a build. Kept between
-    runs while the build and the interpreter are the same."""
+    `layer/`), native packages rebuilt for this machine, and with `bytecode` a compiled copy
+    of both (`bytecode/`); None without a build. Kept between runs while the build and the
+    interpreter are the same."""
     function, layer = BUILD / "InvokerFunction", BUILD / "SharedLayer" / "python"
     if not (function.is_dir() and layer.is_dir()):
         return None
-    stamp = f"{(BUILD / 'template.yaml').stat().st_mtime} {python}"
+    stamp = f"{(BUILD / 'template.yaml').stat().st_mtime} {python} {bytecode}"
     if (DEPLOYED / ".stamp").is_file() and (DEPLOYED / ".stamp").read_text() == stamp:
         return DEPLOYED
     shutil.rmtree(DEPLOYED, ignore_errors=True)
@@ -126,13 +127,14 @@ def deployed_tree(python: str) -> Path | None:
             shutil.rmtree(DEPLOYED / "layer" / item.name, ignore_errors=True)
             shutil.move(str(item), DEPLOYED / "layer" / item.name)
     compiled = DEPLOYED / "bytecode"
-    for part in ("function", "layer"):
+    for part in ("function", "layer") if bytecode else ():
         shutil.copytree(DEPLOYED / part, compiled / part)
-    subprocess.run(
-        [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
-         str(compiled)],
-        check=True, timeout=600, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    if bytecode:
+        subprocess.run(
+            [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode",
+             "unchecked-hash", str(compiled)],
+            check=True, timeout=600, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
     (DEPLOYED / ".stamp").write_text(stamp)
     return DEPLOYED
 
@@ -295,8 +297,9 @@ def deployment_size() -> dict[str, Any]:
 
 def run(python: str, *, smoke: bool) -> dict[str, Any]:
     rounds = 2 if smoke else 9
-    tree = deployed_tree(python)
-    modes = MODES + (BYTECODE_MODES if tree else ())
+    # A smoke run skips the compiled copy: compiling the layer alone outlasts it.
+    tree = deployed_tree(python, bytecode=not smoke)
+    modes = MODES + (BYTECODE_MODES if tree and not smoke else ())
     samples: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     daemon = XRayDaemon()
     try:
@@ -306,7 +309,7 @@ def run(python: str, *, smoke: bool) -> dict[str, Any]:
                 TRACED: child_environment(server.url, tree, tracing=True, daemon=daemon.address),
                 "invoker, tracing off": child_environment(server.url, tree, tracing=False),
             }
-            if tree:
+            if BYTECODE_MODES[0] in modes and tree:
                 compiled = tree / "bytecode"
                 environments[BYTECODE_MODES[0]] = child_environment(
                     server.url, compiled, tracing=False
