@@ -294,7 +294,7 @@ class Bench:
                 paths[name]()
         times: dict[str, list[float]] = {name: [] for name in names}
         gc.collect()
-        received = len(self.daemon.documents)
+        received = len(self.daemon.datagrams)
         for iteration in range(iterations):
             for name in names if iteration % 2 == 0 else reversed(names):
                 times[name].append(paths[name]())
@@ -313,7 +313,7 @@ class Bench:
                 }
                 for name, found in times.items()
             },
-            subsegments_per_request=(len(self.daemon.documents) - received) / iterations,
+            subsegments_per_request=(len(self.daemon.datagrams) - received) / iterations,
         )
 
     def profile(self, case: Case, iterations: int, top: int = 12) -> dict[str, Any]:

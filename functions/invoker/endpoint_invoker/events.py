@@ -37,6 +37,11 @@ DIRECT_OPTIONS = {
     "customAttributes": "CustomAttributes",
     "inferenceComponentName": "InferenceComponentName",
 }
+# {field or header: (option, how the caller named it)}, for the checks' messages.
+DIRECT_OPTION_SOURCES = {name: (option, f"field {name}") for name, option in DIRECT_OPTIONS.items()}
+HEADER_OPTION_SOURCES = {
+    name: (option, f"header {name}") for name, option in PASS_THROUGH_HEADERS.items()
+}
 DIRECT_FIELDS = {
     "body", "bodyBase64", "contentType", "accept", "mode", "outputLocation", "failureLocation",
     *DIRECT_OPTIONS,
@@ -104,10 +109,7 @@ def _parse_http(event: dict[str, Any], shape: Shape) -> Invocation:
         body=_http_body(event),
         content_type=_option(headers, "content-type", "ContentType", "header content-type"),
         accept=_option(headers, "accept", "Accept", "header accept"),
-        options=_options(
-            headers,
-            {name: (option, f"header {name}") for name, option in PASS_THROUGH_HEADERS.items()},
-        ),
+        options=_options(headers, HEADER_OPTION_SOURCES),
     )
 
 
@@ -144,9 +146,7 @@ def _parse_direct(event: Any) -> Invocation:
         body=body,
         content_type=content_type if "contentType" in event else default_type,
         accept=_option(event, "accept", "Accept", "field accept"),
-        options=_options(
-            event, {name: (option, f"field {name}") for name, option in DIRECT_OPTIONS.items()}
-        ),
+        options=_options(event, DIRECT_OPTION_SOURCES),
     )
 
 
