@@ -305,7 +305,7 @@ def deployment_size() -> dict[str, Any]:
 
 
 def run(python: str, *, smoke: bool) -> dict[str, Any]:
-    rounds = 2 if smoke else 9
+    rounds = 2 if smoke else 15
     # A smoke run skips the compiled copy: compiling the layer alone outlasts it.
     tree = deployed_tree(python, bytecode=not smoke)
     modes = MODES + (BYTECODE_MODES if tree and not smoke else ())

@@ -426,8 +426,8 @@ def cold_details(result: dict[str, Any]) -> list[str]:
     lines += [
         "",
         f"`python -X importtime` (one run each; all imports: baseline {total['baseline']:.0f} ms,"
-        f" invoker {total['invoker']:.0f} ms). What the invoker imports beyond the baseline,"
-        " by package (own time of those modules):",
+        f" invoker {total['invoker, active tracing']:.0f} ms). What the invoker imports beyond the"
+        " baseline, by package (own time of those modules):",
         "",
         "| Package | Own import time | Modules |",
         "|---|---|---|",
