@@ -479,7 +479,8 @@ def _package(path: str) -> str:
 
 
 def run(*, smoke: bool, profile: bool) -> dict[str, Any]:
-    small_iterations, large_iterations = (100, 10) if smoke else (1500, 100)
+    # At least 100 of each, so that a p99 is not simply the slowest request.
+    small_iterations, large_iterations = (100, 10) if smoke else (1500, 200)
     sizes = (KB, MB)
     profiles: list[dict[str, Any]] = []
     results: list[Result] = []
@@ -493,7 +494,7 @@ def run(*, smoke: bool, profile: bool) -> dict[str, Any]:
                     iterations = small_iterations if case.size < MB else large_iterations
                     if case.size >= MB and case.codec == "json":
                         # Tens of times the baseline (JSON both ways): fewer will do.
-                        iterations //= 3
+                        iterations //= 2
                     warmup = max(5, iterations // 20)
                     say(f"  hot path: {case.name} x {iterations}")
                     result = bench.measure(index, case, iterations, warmup)
