@@ -38,11 +38,13 @@ class EchoAws:
     """SageMaker Runtime echoes; S3 keeps objects in a dict. `model_answer` overrides what the
     model returns (content type, bytes). S3 answers GetObject of a missing key with
     `missing_status` (404, or 403 as for a role S3 does not consider allowed to list), and
-    ListObjectsV2 with 403 unless `may_list`."""
+    ListObjectsV2 with 403 unless `may_list`, and GetObject of any key with 403 unless
+    `may_read`."""
 
     model_answer: tuple[str, bytes] | None = None
     missing_status: int = 404
     may_list: bool = True
+    may_read: bool = True
     objects: dict[str, bytes] = field(default_factory=dict)
     runtime_calls: list[dict[str, Any]] = field(default_factory=list)
 
@@ -90,6 +92,8 @@ class EchoAws:
             self.objects[call["Key"]] = body if isinstance(body, bytes) else body.read()
             return _ok({})
         if model.name == "GetObject":
+            if not self.may_read:
+                return _DENIED
             found = self.objects.get(call["Key"])
             if found is None:
                 return _error(404, "NoSuchKey") if self.missing_status == 404 else _DENIED

@@ -152,6 +152,20 @@ def test_a_role_that_may_not_list_the_results_names_the_missing_grant(aws, app):
     assert "grant s3:ListBucket" in response["body"]["message"]
 
 
+def test_a_written_result_the_role_may_not_read_names_the_missing_grant(aws, app):
+    # Given a result S3 holds, and a role that may list it but not read it
+    receipt = async_receipt(app)
+    aws.objects[receipt["OutputLocation"].split("/", 3)[3]] = b'{"done": true}'
+    aws.may_read = False
+
+    # When it is fetched
+    response = invoke(app, {"mode": "result", "outputLocation": receipt["OutputLocation"]})
+
+    # Then the answer names the grant, and never claims the result is pending
+    assert response["statusCode"] == 500, response
+    assert "grant s3:GetObject" in response["body"]["message"]
+
+
 def test_async_mode_without_async_bucket_is_a_configuration_error_not_the_callers(aws):
     app = echo_invoker(aws, async_bucket=None)
     response = invoke(app, {"body": {"x": 1}, "mode": "async"})
