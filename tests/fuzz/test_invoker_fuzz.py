@@ -68,7 +68,22 @@ def direct_events(draw: st.DrawFn) -> Any:
     ]  # fmt: skip
     chosen = draw(st.lists(st.sampled_from(fields), unique=True, max_size=5))
     event = {name: draw(json_values) for name in chosen}
-    return draw(st.one_of(st.just(event), json_values))
+    # Mostly well-formed too, so that the async and result paths are reached, not only the
+    # checks at the door.
+    nearly_valid = {
+        "body": draw(json_values),
+        "mode": draw(st.sampled_from(["realtime", "async"])),
+        **{
+            name: draw(st.sampled_from(["req-1", "trace=1"]) | hostile_text)
+            for name in draw(st.lists(st.sampled_from(["inferenceId", "customAttributes"])))
+        },
+    }
+    result = {
+        "mode": "result",
+        "outputLocation": draw(hostile_text),
+        "failureLocation": draw(st.none() | hostile_text),
+    }
+    return draw(st.sampled_from([event, nearly_valid, result]) | json_values)
 
 
 @st.composite
