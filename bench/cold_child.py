@@ -3,10 +3,12 @@
     python bench/cold_child.py {baseline|invoker} RESULT.json [--profile PROFILE.txt]
 
 `baseline` imports boto3, builds a sagemaker-runtime client and makes one InvokeEndpoint call;
-`invoker` imports functions/invoker/app.py as Lambda (and localaws.functions.load_function) does
-and hands its handler one Function URL request carrying the same payload. Both read the endpoint
-URL and everything else from the environment the parent sets. Only the standard library is
-imported before the clock starts, and nothing from bench/, so neither pays for the harness.
+`invoker` imports the function's app.py (BENCH_FUNCTION_DIR: the built function, else
+functions/invoker) as Lambda (and localaws.functions.load_function) does and hands its handler
+one Function URL request carrying the same payload. Both read the endpoint URL and everything
+else from the environment the parent sets; the result includes the process's peak RSS. Only
+the standard library is imported before the clock starts, and nothing from bench/, so neither
+pays for the harness.
 """
 
 import time
@@ -17,11 +19,13 @@ STARTED = time.perf_counter()
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import resource  # noqa: E402
 import sys  # noqa: E402
 import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 CODE_ROOT = Path(os.environ.get("BENCH_CODE_ROOT") or Path(__file__).resolve().parent.parent)
+FUNCTION_DIR = Path(os.environ.get("BENCH_FUNCTION_DIR") or CODE_ROOT / "functions" / "invoker")
 PAYLOAD = b'{"instances": [[0.3, 12, 1, 0]]}'
 
 
@@ -66,9 +70,7 @@ def baseline() -> tuple[float, bytes]:
 
 
 def invoker() -> tuple[float, bytes]:
-    spec = importlib.util.spec_from_file_location(
-        "invoker_app", CODE_ROOT / "functions" / "invoker" / "app.py"
-    )
+    spec = importlib.util.spec_from_file_location("invoker_app", FUNCTION_DIR / "app.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     imported = time.perf_counter()
@@ -107,6 +109,8 @@ def main() -> None:
         "first_request_s": done - imported,
         "script_s": done - STARTED,
         "modules": len(sys.modules),
+        # Linux reports kilobytes.
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "xray_imported": "aws_xray_sdk.core" in sys.modules,
     }
     Path(result_path).write_text(json.dumps(result))

@@ -1,11 +1,19 @@
 """Invoker cold start: a fresh process importing the handler and serving its first request,
 against a fresh process that imports boto3, builds the client and makes the same call.
 
-Runs alternate (baseline, invoker with tracing off, invoker with active tracing) so that drift
-lands on all alike; medians and their ratios are reported. Time is counted from the spawn to
-the first answer, interpreter start-up included and teardown excluded (Lambda freezes the
-process after the answer). With active tracing, a UDP listener stands in for the X-Ray daemon
-and the run checks that the handler's and the SageMaker call's subsegments arrive.
+As deployed: the function and layer `sam build` made (.aws-sam/build), run as Lambda runs
+them: no site-packages (`python -S`), the layer and the function folder on the path, boto3 from
+the layer on both sides, no bytecode but what the build holds (none: Lambda compiles the layer
+at every cold start). The build targets arm64; its few native packages (orjson, wrapt,
+pydantic-core) are swapped for this machine's wheels of the same versions. Without a build,
+the source tree and the interpreter's site-packages stand in, and the rows say so.
+
+Runs alternate (baseline, invoker with active tracing as the template sets it, invoker with
+tracing off) so that drift lands on all alike; medians and their ratios are reported. Time is
+counted from the spawn to the first answer, interpreter start-up included and teardown
+excluded (Lambda freezes the process after the answer). With active tracing, a UDP listener
+stands in for the X-Ray daemon and the run checks that the handler's and the SageMaker call's
+subsegments arrive. Each run also reports its peak RSS.
 
 Also: `python -X importtime` of both (top import costs), a cProfile of the invoker's first
 request, and the deployment size from `sam build`'s output (.aws-sam/build).
@@ -18,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -41,18 +50,29 @@ from bench.runtime_server import RuntimeServer
 
 CHILD = ROOT / "bench" / "cold_child.py"
 BUILD = CODE_ROOT / ".aws-sam" / "build"
-MODES = ("baseline", "invoker", "invoker, active tracing")
+DEPLOYED = Path(tempfile.gettempdir()) / "sagemaker-endpoint-bench-deployed"
+TRACED = "invoker, active tracing"
+BYTECODE = ", with bytecode"
+MODES = ("baseline", TRACED, "invoker, tracing off")
+# The same build with every module compiled ahead (what a layer holding __pycache__ would give):
+# Lambda cannot write bytecode next to /opt or /var/task, so without it every cold start
+# compiles each module it imports.
+BYTECODE_MODES = (f"baseline{BYTECODE}", f"{TRACED}{BYTECODE}")
 
 
 class XRayDaemon:
-    """Collects the UDP datagrams the X-Ray SDK sends (`{"format":"json",...}\\n{segment}`)."""
+    """Collects the UDP datagrams the X-Ray SDK sends (`{"format":"json",...}\\n{segment}`).
+
+    It only keeps them while requests run, and reads them afterwards: the real daemon is a
+    separate native process, and a listener parsing JSON meanwhile would take CPU from the
+    traced code on a 2-core machine."""
 
     def __init__(self) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._socket.bind(("127.0.0.1", 0))
         self._socket.settimeout(0.2)
         self.address = f"127.0.0.1:{self._socket.getsockname()[1]}"
-        self.documents: list[dict[str, Any]] = []
+        self.datagrams: list[bytes] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._listen, daemon=True)
         self._thread.start()
@@ -60,18 +80,23 @@ class XRayDaemon:
     def _listen(self) -> None:
         while not self._stop.is_set():
             try:
-                datagram = self._socket.recv(65536)
+                self.datagrams.append(self._socket.recv(65536))
             except TimeoutError:
                 continue
+
+    def documents(self) -> list[dict[str, Any]]:
+        found = []
+        for datagram in list(self.datagrams):
             _, _, body = datagram.partition(b"\n")
             try:
-                self.documents.append(json.loads(body))
+                found.append(json.loads(body))
             except ValueError:
                 continue
+        return found
 
     def names(self) -> set[str]:
         found: set[str] = set()
-        stack = list(self.documents)
+        stack = self.documents()
         while stack:
             document = stack.pop()
             found.add(document.get("name", ""))
@@ -84,16 +109,73 @@ class XRayDaemon:
         self._socket.close()
 
 
-def child_environment(runtime_url: str, *, tracing: bool, daemon: str = "") -> dict[str, str]:
+def deployed_tree(python: str, *, bytecode: bool) -> Path | None:
+    """The built InvokerFunction and SharedLayer, copied as Lambda unpacks them (`function/`,
+    `layer/`), native packages rebuilt for this machine, and with `bytecode` a compiled copy
+    of both (`bytecode/`); None without a build. Kept between runs while the build and the
+    interpreter are the same."""
+    function, layer = BUILD / "InvokerFunction", BUILD / "SharedLayer" / "python"
+    if not (function.is_dir() and layer.is_dir()):
+        return None
+    stamp = f"{(BUILD / 'template.yaml').stat().st_mtime} {python} {bytecode}"
+    if (DEPLOYED / ".stamp").is_file() and (DEPLOYED / ".stamp").read_text() == stamp:
+        return DEPLOYED
+    shutil.rmtree(DEPLOYED, ignore_errors=True)
+    shutil.copytree(function, DEPLOYED / "function")
+    shutil.copytree(layer, DEPLOYED / "layer")
+    native = _foreign_native(DEPLOYED / "layer")
+    if native:
+        wheels = DEPLOYED / "native"
+        subprocess.run(
+            [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "--no-deps", "--no-compile", "--only-binary=:all:", "--target", str(wheels),
+             *native],
+            check=True, timeout=300, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        for item in wheels.iterdir():
+            shutil.rmtree(DEPLOYED / "layer" / item.name, ignore_errors=True)
+            shutil.move(str(item), DEPLOYED / "layer" / item.name)
+    compiled = DEPLOYED / "bytecode"
+    for part in ("function", "layer") if bytecode else ():
+        shutil.copytree(DEPLOYED / part, compiled / part)
+    if bytecode:
+        subprocess.run(
+            [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode",
+             "unchecked-hash", str(compiled)],
+            check=True, timeout=600, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    (DEPLOYED / ".stamp").write_text(stamp)
+    return DEPLOYED
+
+
+def _foreign_native(layer: Path) -> list[str]:
+    """`name==version` of each package in the layer built with aarch64 extension modules."""
+    found = []
+    for info in layer.glob("*.dist-info"):
+        record = (info / "RECORD").read_text() if (info / "RECORD").is_file() else ""
+        if "aarch64" in record and ".so," in record:
+            name, version = info.name.removesuffix(".dist-info").split("-", 1)
+            found.append(f"{name}=={version}")
+    return found
+
+
+def child_environment(
+    runtime_url: str, tree: Path | None, *, tracing: bool, daemon: str = ""
+) -> dict[str, str]:
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "POWERTOOLS_", "_X_AMZN", "LAMBDA_"))
+        if not key.startswith(("AWS_", "POWERTOOLS_", "_X_AMZN", "LAMBDA_", "PYTHON"))
     }
     environment |= invoker_environment(runtime_url, tracing=tracing)
     if daemon:
         environment["AWS_XRAY_DAEMON_ADDRESS"] = daemon
-    environment["PYTHONPATH"] = lambda_pythonpath()
+    if tree:
+        # /var/task, then /opt/python, as Lambda orders them.
+        environment["PYTHONPATH"] = os.pathsep.join([str(tree / "function"), str(tree / "layer")])
+        environment["BENCH_FUNCTION_DIR"] = environment["LAMBDA_TASK_ROOT"] = str(tree / "function")
+    else:
+        environment["PYTHONPATH"] = lambda_pythonpath()
     environment["PYTHONDONTWRITEBYTECODE"] = "1"
     return environment
 
@@ -101,10 +183,10 @@ def child_environment(runtime_url: str, *, tracing: bool, daemon: str = "") -> d
 def spawn(python: str, mode: str, environment: dict[str, str], *extra: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as folder:
         result_path = Path(folder) / "result.json"
-        child_mode = "baseline" if mode == "baseline" else "invoker"
+        child_mode = "baseline" if mode.startswith("baseline") else "invoker"
         spawned = time.time()
         completed = subprocess.run(
-            [python, *extra, str(CHILD), child_mode, str(result_path)],
+            [python, *_flags(environment), *extra, str(CHILD), child_mode, str(result_path)],
             cwd=ROOT,
             env=environment,
             stdout=subprocess.DEVNULL,
@@ -120,6 +202,11 @@ def spawn(python: str, mode: str, environment: dict[str, str], *extra: str) -> d
     result["end_to_end_s"] = result["done_wall"] - spawned
     result["stderr"] = completed.stderr
     return result
+
+
+def _flags(environment: dict[str, str]) -> list[str]:
+    """No site-packages when running the deployed tree: Lambda has only the layer's."""
+    return ["-S"] if "BENCH_FUNCTION_DIR" in environment else []
 
 
 def parse_importtime(stderr: str) -> dict[str, tuple[float, float]]:
@@ -169,7 +256,15 @@ def first_request_profile(python: str, environment: dict[str, str]) -> str:
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as folder:
         result, profile = Path(folder) / "result.json", Path(folder) / "profile.txt"
         subprocess.run(
-            [python, str(CHILD), "invoker", str(result), "--profile", str(profile)],
+            [
+                python,
+                *_flags(environment),
+                str(CHILD),
+                "invoker",
+                str(result),
+                "--profile",
+                str(profile),
+            ],
             cwd=ROOT,
             env=environment,
             stdout=subprocess.DEVNULL,
@@ -211,23 +306,32 @@ def deployment_size() -> dict[str, Any]:
 
 def run(python: str, *, smoke: bool) -> dict[str, Any]:
     rounds = 2 if smoke else 15
-    samples: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
+    # A smoke run skips the compiled copy: compiling the layer alone outlasts it.
+    tree = deployed_tree(python, bytecode=not smoke)
+    modes = MODES + (BYTECODE_MODES if tree and not smoke else ())
+    samples: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     daemon = XRayDaemon()
     try:
         with RuntimeServer() as server:
             environments = {
-                "baseline": child_environment(server.url, tracing=False),
-                "invoker": child_environment(server.url, tracing=False),
-                "invoker, active tracing": child_environment(
-                    server.url, tracing=True, daemon=daemon.address
-                ),
+                "baseline": child_environment(server.url, tree, tracing=False),
+                TRACED: child_environment(server.url, tree, tracing=True, daemon=daemon.address),
+                "invoker, tracing off": child_environment(server.url, tree, tracing=False),
             }
+            if BYTECODE_MODES[0] in modes and tree:
+                compiled = tree / "bytecode"
+                environments[BYTECODE_MODES[0]] = child_environment(
+                    server.url, compiled, tracing=False
+                )
+                environments[BYTECODE_MODES[1]] = child_environment(
+                    server.url, compiled, tracing=True, daemon=daemon.address
+                )
             # One of each first: the OS's file cache warm for all, as on a warm Lambda host.
-            for mode in () if smoke else MODES:
+            for mode in () if smoke else modes:
                 spawn(python, mode, environments[mode])
-            daemon.documents.clear()
+            daemon.datagrams.clear()
             for index in range(rounds):
-                order = MODES if index % 2 == 0 else tuple(reversed(MODES))
+                order = modes if index % 2 == 0 else tuple(reversed(modes))
                 for mode in order:
                     samples[mode].append(spawn(python, mode, environments[mode]))
                 say(f"  cold start round {index + 1}/{rounds}")
@@ -236,21 +340,22 @@ def run(python: str, *, smoke: bool) -> dict[str, Any]:
                 mode: parse_importtime(
                     spawn(python, mode, environments[mode], "-X", "importtime")["stderr"]
                 )
-                for mode in ("baseline", "invoker")
+                for mode in ("baseline", TRACED)
             }
             importtime = {
                 "top": {mode: top_imports(modules) for mode, modules in logs.items()},
-                "extra": extra_imports(logs["baseline"], logs["invoker"]),
+                "extra": extra_imports(logs["baseline"], logs[TRACED]),
                 "total_self_ms": {
                     mode: sum(own for own, _ in modules.values()) for mode, modules in logs.items()
                 },
             }
-            profile = "" if smoke else first_request_profile(python, environments["invoker"])
+            profile = "" if smoke else first_request_profile(python, environments[TRACED])
     finally:
         daemon.close()
     summary = {}
-    base = median([sample["end_to_end_s"] for sample in samples["baseline"]])
     for mode, runs in samples.items():
+        baseline = f"baseline{BYTECODE}" if mode.endswith(BYTECODE) else "baseline"
+        base = median([sample["end_to_end_s"] for sample in samples[baseline]])
         end_to_end = median([sample["end_to_end_s"] for sample in runs])
         summary[mode] = {
             "runs": len(runs),
@@ -260,10 +365,12 @@ def run(python: str, *, smoke: bool) -> dict[str, Any]:
             "first_request_s": median([sample["first_request_s"] for sample in runs]),
             "modules": median([sample["modules"] for sample in runs]),
             "xray_imported": all(sample["xray_imported"] for sample in runs),
+            "peak_rss_mb": median([sample["peak_rss_mb"] for sample in runs]),
             "ratio": ratio(end_to_end, base),
         }
     return {
         "python": samples["baseline"][0]["python"],
+        "deployed": bool(tree),
         "summary": summary,
         "traced_subsegments": traced,
         "tracing_works": "## handler" in traced and any("sagemaker" in n.lower() for n in traced),

@@ -68,6 +68,8 @@ def invoker_environment(runtime_url: str, *, tracing: bool = False) -> dict[str,
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
         # Lambda always sets it; the X-Ray SDK and Powertools take it to mean "in Lambda".
         "LAMBDA_TASK_ROOT": str(CODE_ROOT / "functions" / "invoker"),
+        # As template.yaml sets it for the invoker.
+        "TRACER_PATCH_MODULES": "botocore",
     }
     if tracing:
         environment |= {

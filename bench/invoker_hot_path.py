@@ -1,17 +1,24 @@
 """Invoker hot path: the handler's per-request time against a bare boto3 call, same server.
 
-Both talk to bench.runtime_server (another process, answers at once), so what is left is the
-client side: boto3 alone (baseline) or the invoker's handler around boto3 (Powertools logging
-and metrics, event parsing and rendering). Requests rotate among the paths (A B C, C B A), each
-on a connection of its own, so drift on a noisy machine lands on all alike. Figures are
-milliseconds per request and their ratios.
+All talk to bench.runtime_server (another process, answers at once), so what is left is the
+client side: boto3 alone (baseline) or the invoker's handler around boto3 (Powertools logging,
+metrics and tracing, event parsing and rendering). Requests rotate among the paths (A B C D,
+D C B A), each on a connection of its own, so drift on a noisy machine lands on all alike.
+Figures are milliseconds per request and their ratios.
+
+The invoker runs as deployed: active tracing as template.yaml sets it, in a worker process of
+its own (X-Ray patches botocore process-wide, which would trace the baseline too), sending its
+segments to a local UDP listener that stands in for the X-Ray daemon; the worker times each
+request itself and the parent waits meanwhile. The same handler untraced, in this process, is
+reported beside it, and is what the profile shows.
 
 The baseline sends raw bytes; an event carries the payload as base64 (Function URL binary,
 bodyBase64), as a JSON document (direct `body`) or as text, both ways. The `floor` is the
-baseline plus that conversion alone (b64decode + b64encode, json.dumps + json.loads, encode +
-decode), what any handler of the shape pays: measured in the same rotation, so that the honest
-ratio (invoker / baseline) splits into the shape's part (floor / baseline) and the invoker's
-(invoker / floor).
+baseline plus that conversion alone (b64decode + b64encode; orjson.dumps + orjson.loads, the
+fastest JSON the layer has; encode + decode), what any handler of the shape pays: measured in
+the same rotation, so that the honest ratio (invoker / baseline) splits into the shape's part
+(floor / baseline) and the invoker's (invoker / floor). For JSON, the same with the standard
+library's json (what the invoker used before orjson) is measured too.
 
     python -m bench.invoker_hot_path [--smoke] [--profile] [--json out.json]
 """
@@ -27,15 +34,21 @@ import os
 import platform
 import pstats
 import random
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import IO, Any
 
+import orjson
+
+from bench.cold_start import XRayDaemon
 from bench.common import (
     ROOT,
     Context,
     invoker_environment,
+    lambda_pythonpath,
     load_function,
     percentile,
     quiet_stdout,
@@ -62,8 +75,8 @@ class Case:
     content_type: str
     accept: str
     # How the shape carries the payload, both ways: "base64" (b64decode of the request,
-    # b64encode of the answer), "json" (json.dumps of the request document, json.loads of the
-    # answer) or "text" (str.encode, bytes.decode).
+    # b64encode of the answer), "json" (dumps of the request document, loads of the answer)
+    # or "text" (str.encode, bytes.decode).
     codec: str
     document: Any = None
 
@@ -79,21 +92,14 @@ class Result:
     size: int
     iterations: int
     codec: str
-    baseline_p50_ms: float
-    baseline_p99_ms: float
-    floor_p50_ms: float
-    floor_p99_ms: float
-    invoker_p50_ms: float
-    invoker_p99_ms: float
-    # invoker / baseline: the honest ratio, the one the bar is about.
-    p50_ratio: float
-    p99_ratio: float
-    # floor / baseline: what the event shape's conversion costs whoever implements it.
-    floor_p50_ratio: float
-    floor_p99_ratio: float
-    # invoker / floor: what the invoker adds on top of that.
-    p50_ratio_over_floor: float
-    p99_ratio_over_floor: float
+    # Milliseconds per path ("baseline", "floor", "invoker" as deployed, "untraced" invoker,
+    # "stdlib" json floor for JSON cases): {path: {"p50": ms, "p99": ms}}.
+    ms: dict[str, dict[str, float]]
+    # Subsegments the X-Ray stand-in received per traced request.
+    subsegments_per_request: float
+
+    def ratio(self, path: str, over: str, quantile: str) -> float:
+        return ratio(self.ms[path][quantile], self.ms[over][quantile])
 
 
 def json_document(size: int) -> Any:
@@ -187,18 +193,21 @@ def _size_label(size: int) -> str:
 
 
 class Bench:
-    def __init__(self, runtime_url: str):
+    def __init__(self, runtime_url: str, daemon: XRayDaemon, sizes: tuple[int, ...]):
         os.environ.update(invoker_environment(runtime_url))
         import boto3
 
         self.app = load_function("invoker")
         # Baseline: boto3 as anyone would use it, nothing configured but the endpoint. The
-        # floor gets a client (so a connection, so a server thread) of its own too: each of the
-        # three then finds its connection idle for two requests, no one a warmer one.
+        # floors get a client (so a connection, so a server thread) of their own too: each
+        # path then finds its connection idle for as many requests as the others.
         self.client = boto3.client("sagemaker-runtime")
         self.floor_client = boto3.client("sagemaker-runtime")
+        self.stdlib_client = boto3.client("sagemaker-runtime")
         # A context that never runs out: the runs outlast a real invocation's 60 s.
         self.context = Context(timeout_seconds=24 * 3600)
+        self.daemon = daemon
+        self.worker = TracedWorker(runtime_url, daemon.address, sizes)
 
     def baseline_call(self, case: Case) -> Callable[[], object]:
         client, body = self.client, case.body
@@ -221,25 +230,25 @@ class Bench:
         return call
 
     def check(self, case: Case) -> None:
-        """Both paths answer 200 with the echoed payload before anything is timed."""
+        """Every path answers 200 with the echoed payload before anything is timed."""
         answer = self.invoker_call(case)()
         assert answer["statusCode"] == 200, answer
-        if "bodyBase64" in answer:
-            echoed = base64.b64decode(answer["bodyBase64"])
-        elif answer.get("isBase64Encoded"):
-            echoed = base64.b64decode(answer["body"])
-        elif isinstance(answer.get("body"), str):
-            echoed = answer["body"].encode()
-        else:
-            echoed = json.dumps(answer["body"]).encode()
-        assert echoed == case.body, f"{case.name}: the invoker's answer is not the echo"
+        assert echoed(answer) == case.body, f"{case.name}: the invoker's answer is not the echo"
         assert self.baseline_call(case)() == case.body
-        self.floor_call(case)()
+        self.floor_call(case, self.floor_client, orjson.dumps, orjson.loads)()
+        self.floor_call(case, self.stdlib_client, _stdlib_dumps, json.loads)()
 
-    def floor_call(self, case: Case) -> Callable[[], object]:
+    def floor_call(
+        self,
+        case: Case,
+        client: Any,
+        dumps: Callable[[Any], bytes],
+        loads: Callable[[bytes], Any],
+    ) -> Callable[[], object]:
         """The least any handler of this event shape must do: the baseline call, plus turning
-        the event's payload into bytes and the answer's bytes back into the shape."""
-        client, content_type, accept = self.floor_client, case.content_type, case.accept
+        the event's payload into bytes and the answer's bytes back into the shape (`dumps` and
+        `loads` for JSON)."""
+        content_type, accept = case.content_type, case.accept
 
         def invoke(body: bytes) -> bytes:
             response = client.invoke_endpoint(
@@ -258,7 +267,7 @@ class Bench:
             document = case.document
 
             def call() -> object:
-                return json.loads(invoke(json.dumps(document).encode()))
+                return loads(invoke(dumps(document)))
 
         else:
             text = case.body.decode()
@@ -268,43 +277,43 @@ class Bench:
 
         return call
 
-    def measure(self, case: Case, iterations: int, warmup: int) -> Result:
-        """Baseline, floor and invoker, one request each in turn, the order rotating."""
-        calls = [self.baseline_call(case), self.floor_call(case), self.invoker_call(case)]
+    def measure(self, index: int, case: Case, iterations: int, warmup: int) -> Result:
+        """Every path, one request each in turn, the order rotating."""
+        paths: dict[str, Callable[[], float]] = {
+            "baseline": _timed(self.baseline_call(case)),
+            "floor": _timed(self.floor_call(case, self.floor_client, orjson.dumps, orjson.loads)),
+            "invoker": lambda: self.worker.request(index),
+            "untraced": _timed(self.invoker_call(case)),
+        }
+        if case.codec == "json":
+            stdlib = self.floor_call(case, self.stdlib_client, _stdlib_dumps, json.loads)
+            paths["stdlib"] = _timed(stdlib)
+        names = list(paths)
         for _ in range(warmup):
-            for call in calls:
-                call()
-        times: list[list[float]] = [[], [], []]
-        clock = time.perf_counter
+            for name in names:
+                paths[name]()
+        times: dict[str, list[float]] = {name: [] for name in names}
         gc.collect()
-        for index in range(iterations):
-            order = (0, 1, 2) if index % 2 == 0 else (2, 1, 0)
-            for which in order:
-                call = calls[which]
-                started = clock()
-                call()
-                times[which].append(clock() - started)
-        (base50, floor50, inv50), (base99, floor99, inv99) = (
-            [percentile(found, quantile) for found in times] for quantile in (0.50, 0.99)
-        )
+        received = len(self.daemon.datagrams)
+        for iteration in range(iterations):
+            for name in names if iteration % 2 == 0 else reversed(names):
+                times[name].append(paths[name]())
+        # The daemon's thread may still be reading the last datagrams.
+        time.sleep(0.3)
         return Result(
             name=case.name,
             shape=case.shape,
             size=case.size,
             iterations=iterations,
             codec=case.codec,
-            baseline_p50_ms=base50 * 1000,
-            baseline_p99_ms=base99 * 1000,
-            floor_p50_ms=floor50 * 1000,
-            floor_p99_ms=floor99 * 1000,
-            invoker_p50_ms=inv50 * 1000,
-            invoker_p99_ms=inv99 * 1000,
-            p50_ratio=ratio(inv50, base50),
-            p99_ratio=ratio(inv99, base99),
-            floor_p50_ratio=ratio(floor50, base50),
-            floor_p99_ratio=ratio(floor99, base99),
-            p50_ratio_over_floor=ratio(inv50, floor50),
-            p99_ratio_over_floor=ratio(inv99, floor99),
+            ms={
+                name: {
+                    "p50": percentile(found, 0.50) * 1000,
+                    "p99": percentile(found, 0.99) * 1000,
+                }
+                for name, found in times.items()
+            },
+            subsegments_per_request=(len(self.daemon.datagrams) - received) / iterations,
         )
 
     def profile(self, case: Case, iterations: int, top: int = 12) -> dict[str, Any]:
@@ -358,6 +367,89 @@ class Bench:
         }
 
 
+def echoed(answer: dict[str, Any]) -> bytes:
+    """The payload bytes in an answer of any shape."""
+    if "bodyBase64" in answer:
+        return base64.b64decode(answer["bodyBase64"])
+    if answer.get("isBase64Encoded"):
+        return base64.b64decode(answer["body"])
+    if isinstance(answer.get("body"), str):
+        return answer["body"].encode()
+    return json.dumps(answer["body"]).encode()
+
+
+def _stdlib_dumps(document: Any) -> bytes:
+    return json.dumps(document).encode()
+
+
+def _timed(call: Callable[[], object]) -> Callable[[], float]:
+    clock = time.perf_counter
+
+    def timed() -> float:
+        started = clock()
+        call()
+        return clock() - started
+
+    return timed
+
+
+class TracedWorker:
+    """The invoker as deployed (active tracing), in a process of its own: `request(i)` has it
+    handle case i once and returns the seconds the handler took, timed in the worker."""
+
+    def __init__(self, runtime_url: str, daemon: str, sizes: tuple[int, ...]) -> None:
+        environment = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("POWERTOOLS_TRACE", "_X_AMZN"))
+        }
+        environment |= invoker_environment(runtime_url, tracing=True)
+        environment |= {"AWS_XRAY_DAEMON_ADDRESS": daemon, "PYTHONPATH": lambda_pythonpath()}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "bench.invoker_hot_path", "--worker",
+             ",".join(str(size) for size in sizes)],
+            cwd=ROOT, env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self._in: IO[str] = self._process.stdin  # type: ignore[assignment]
+        self._out: IO[str] = self._process.stdout  # type: ignore[assignment]
+        if self._out.readline().strip() != "ready":
+            raise RuntimeError("the traced invoker worker did not start")
+
+    def request(self, index: int) -> float:
+        self._in.write(f"{index}\n")
+        self._in.flush()
+        return float(self._out.readline())
+
+    def close(self) -> None:
+        self._in.close()
+        self._process.wait(timeout=30)
+
+
+def worker(sizes: tuple[int, ...]) -> None:
+    """The traced worker's loop: case index in, handler seconds out. Powertools prints to
+    stdout, so the answers go out on a copy of it and stdout itself goes to /dev/null."""
+    answers = os.fdopen(os.dup(1), "w")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    app = load_function("invoker")
+    if app.tracer.disabled:
+        raise SystemExit("the worker's Tracer is not active")
+    context = Context(timeout_seconds=24 * 3600)
+    found = cases(sizes)
+    for case in found:
+        answer = app.handler(case.event, context)
+        assert answer["statusCode"] == 200 and echoed(answer) == case.body, case.name
+    answers.write("ready\n")
+    answers.flush()
+    clock, handler = time.perf_counter, app.handler
+    for line in sys.stdin:
+        event = found[int(line)].event
+        started = clock()
+        handler(event, context)
+        answers.write(f"{clock() - started}\n")
+        answers.flush()
+
+
 def _own_times(stats: pstats.Stats, iterations: int) -> dict[tuple[str, str], tuple[float, float]]:
     """(package, function) -> (own seconds, calls), per request."""
     found: dict[tuple[str, str], tuple[float, float]] = {}
@@ -387,37 +479,45 @@ def _package(path: str) -> str:
 
 
 def run(*, smoke: bool, profile: bool) -> dict[str, Any]:
-    small_iterations, large_iterations = (100, 10) if smoke else (2000, 300)
+    # At least 100 of each, so that a p99 is not simply the slowest request.
+    small_iterations, large_iterations = (100, 10) if smoke else (1500, 200)
+    sizes = (KB, MB)
     profiles: list[dict[str, Any]] = []
     results: list[Result] = []
-    with RuntimeServer() as server:
-        bench = Bench(server.url)
-        with quiet_stdout():
-            for case in cases((KB, MB)):
-                bench.check(case)
-                iterations = small_iterations if case.size < MB else large_iterations
-                if case.size >= MB and case.codec == "json":
-                    # Tens of times the baseline (JSON both ways): fewer will do.
-                    iterations //= 6
-                warmup = max(10, iterations // 20)
-                say(f"  hot path: {case.name} x {iterations}")
-                result = bench.measure(case, iterations, warmup)
-                results.append(result)
-                say(
-                    f"    p50/p99 ms: baseline {result.baseline_p50_ms:.3f}/"
-                    f"{result.baseline_p99_ms:.3f}, {result.codec} floor "
-                    f"{result.floor_p50_ms:.3f}/{result.floor_p99_ms:.3f}, invoker "
-                    f"{result.invoker_p50_ms:.3f}/{result.invoker_p99_ms:.3f}: "
-                    f"{result.p50_ratio:.2f}x/{result.p99_ratio:.2f}x"
-                )
-            if profile:
-                for case in cases((KB, MB)):
-                    if case.shape.startswith("Function URL") or case.size < MB:
-                        profiles.append(bench.profile(case, 200 if case.size < MB else 30))
+    daemon = XRayDaemon()
+    try:
+        with RuntimeServer() as server:
+            bench = Bench(server.url, daemon, sizes)
+            with quiet_stdout():
+                for index, case in enumerate(cases(sizes)):
+                    bench.check(case)
+                    iterations = small_iterations if case.size < MB else large_iterations
+                    if case.size >= MB and case.codec == "json":
+                        # Tens of times the baseline (JSON both ways): fewer will do.
+                        iterations //= 2
+                    warmup = max(5, iterations // 20)
+                    say(f"  hot path: {case.name} x {iterations}")
+                    result = bench.measure(index, case, iterations, warmup)
+                    results.append(result)
+                    say(
+                        "    p50/p99 ms: "
+                        + ", ".join(
+                            f"{name} {found['p50']:.3f}/{found['p99']:.3f}"
+                            for name, found in result.ms.items()
+                        )
+                    )
+                if profile:
+                    for case in cases(sizes):
+                        if case.shape.startswith("Function URL") or case.size < MB:
+                            profiles.append(bench.profile(case, 200 if case.size < MB else 30))
+            bench.worker.close()
+    finally:
+        daemon.close()
     return {
         "results": [asdict(result) for result in results],
         "profiles": profiles,
         "python": platform.python_version(),
+        "traced_subsegments": sorted(daemon.names()),
     }
 
 
@@ -426,7 +526,11 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="few iterations, for CI")
     parser.add_argument("--profile", action="store_true", help="also cProfile the handler")
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.worker:
+        worker(tuple(int(size) for size in arguments.worker.split(",")))
+        return
     outcome = run(smoke=arguments.smoke, profile=arguments.profile)
     write_json(arguments.json, outcome)
     if not arguments.json:

@@ -1,7 +1,7 @@
 """Invoker: forwards requests to the SageMaker endpoint named by SAGEMAKER_ENDPOINT_NAME.
 
 Wiring only: the event's shape decides how it is read and answered; the invoker decides the
-call and maps every failure to a status.
+call; errors.answer_for maps every failure to a status.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from endpoint_common.aws import AwsClients, botocore_config
 from endpoint_common.observability import logger, metrics, tracer
 from endpoint_invoker import errors, events
-from endpoint_invoker.invocation import Answer, BadRequest, Invocation
+from endpoint_invoker.invocation import Answer, Invocation
 from endpoint_invoker.invoker import Invoker
 from endpoint_invoker.runtime_gateway import RuntimeGateway
-from endpoint_invoker.settings import InvokerSettings, MisconfiguredInvoker
+from endpoint_invoker.settings import InvokerSettings
 
 
 @cache
@@ -26,8 +26,7 @@ def invoker() -> Invoker:
     settings = InvokerSettings.from_environment()
     # One retry: enough for a throttled call, and two attempts still fit the timeout.
     clients = AwsClients(botocore_config(settings.read_timeout_seconds, max_attempts=2))
-    gateway = RuntimeGateway(clients.sagemaker_runtime, lambda: clients.s3, settings)
-    return Invoker(gateway, settings.endpoint_name)
+    return Invoker(RuntimeGateway(clients.sagemaker_runtime, lambda: clients.s3, settings))
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -43,18 +42,16 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
 
 
 def _answer(event: Any, shape: events.Shape, request: str) -> tuple[Invocation | None, Answer]:
+    invocation = None
     try:
         invocation = events.parse(event, shape)
-    except BadRequest as error:
-        return None, Answer.error(400, "BadRequest", str(error))
-    try:
         return invocation, invoker().answer(invocation)
-    except MisconfiguredInvoker as error:
-        return invocation, errors.configuration_error(str(error))
-    except Exception:
-        # The caller gets a request ID to quote, never a stack trace; the log has the trace.
-        logger.exception("invocation failed unexpectedly")
-        return invocation, Answer.error(500, "InternalError", f"request {request} failed")
+    except Exception as error:
+        answer = errors.answer_for(error, request)
+        if answer.error_kind == errors.INTERNAL:
+            # The caller gets a request ID to quote, never a stack trace; the log has it.
+            logger.exception("invocation failed unexpectedly")
+        return invocation, answer
 
 
 def _measure(invocation: Invocation | None, answer: Answer, latency_ms: float) -> None:

@@ -320,3 +320,47 @@ def test_an_unreachable_runtime_points_at_the_vpc_endpoint(invoker_app, monkeypa
     response = invoke(invoker_app, load_event("invoke-function-url.json"))
     assert response["statusCode"] == 502, response
     assert "VPC interface endpoint" in json.loads(response["body"])["message"]
+
+
+def test_a_json_claim_on_bytes_that_are_not_json_passes_through_untouched(invoker_app, endpoints):
+    # Given a payload labelled JSON that is not JSON (the echo model answers it back as such)
+    event = load_event("invoke-function-url.json")
+    event["body"] = "{truncated"
+
+    # When sent through a Function URL and directly
+    url = invoke(invoker_app, event)
+    direct = invoke(
+        invoker_app,
+        {"body": "{truncated", "contentType": "application/json", "accept": "application/json"},
+    )
+
+    # Then both answer 200 with the very bytes the model returned
+    assert (url["statusCode"], url["body"]) == (200, "{truncated")
+    assert direct["statusCode"] == 200, direct
+    assert base64.b64decode(direct["bodyBase64"]) == b"{truncated"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("trace=1\r\nX-Injected: yes", "must be printable ASCII"),
+        ("a" * 100 * 1024, "must be 0 to 1024 characters"),
+    ],
+)
+def test_hostile_header_values_answer_400_before_any_call(
+    invoker_app, endpoints, local_aws, value, message
+):
+    event = load_event("invoke-function-url.json")
+    event["headers"]["x-amzn-sagemaker-custom-attributes"] = value
+    response = invoke(invoker_app, event)
+    assert response["statusCode"] == 400, response
+    assert message in json.loads(response["body"])["message"]
+    assert not local_aws.simulator.calls_to("InvokeEndpoint")
+
+
+def test_async_mode_without_a_bucket_names_the_missing_setting(invoker_app, monkeypatch):
+    monkeypatch.delenv("ASYNC_BUCKET")
+    invoker_app.invoker.cache_clear()
+    response = invoke(invoker_app, load_event("invoke-async-function-url.json"))
+    assert response["statusCode"] == 500, response
+    assert "ASYNC_BUCKET is not set" in json.loads(response["body"])["message"]

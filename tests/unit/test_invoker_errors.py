@@ -23,7 +23,7 @@ def test_a_model_error_returns_the_models_status_message_and_log_stream():
         OriginalMessage="division by zero",
         LogStreamArn="arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/churn",
     )
-    answer = errors.for_client_error(error, "churn")
+    answer = errors.answer_for(error, "req-1")
     document = json.loads(answer.body)
     assert answer.status == 424
     assert document["message"] == "division by zero"
@@ -36,19 +36,19 @@ def test_a_model_error_returns_the_models_status_message_and_log_stream():
     [("ThrottlingException", "1"), ("ServiceUnavailable", "5"), ("ModelNotReadyException", "30")],
 )
 def test_transient_failures_are_503_with_retry_after(code, retry_after):
-    answer = errors.for_client_error(client_error(code, "later"), "churn")
+    answer = errors.answer_for(client_error(code, "later"), "req-1")
     assert (answer.status, answer.headers["Retry-After"]) == (503, retry_after)
 
 
 def test_a_missing_endpoint_is_a_configuration_error():
     error = client_error("ValidationError", "Endpoint churn of account 123456789012 not found.")
-    answer = errors.for_client_error(error, "churn")
+    answer = errors.answer_for(error, "req-1")
     assert answer.status == 500
     assert "check SAGEMAKER_ENDPOINT_NAME" in json.loads(answer.body)["message"]
 
 
 def test_other_validation_errors_are_the_callers():
-    answer = errors.for_client_error(client_error("ValidationError", "bad payload"), "churn")
+    answer = errors.answer_for(client_error("ValidationError", "bad payload"), "req-1")
     assert (answer.status, answer.error_kind) == (400, "ValidationError")
 
 
@@ -66,5 +66,5 @@ def test_a_missing_or_malformed_endpoint_name_is_named(environment, message):
 
 def test_an_endpoint_not_in_service_is_worth_retrying():
     error = client_error("ValidationError", "Endpoint churn is not in service.")
-    answer = errors.for_client_error(error, "churn")
+    answer = errors.answer_for(error, "req-1")
     assert (answer.status, answer.headers["Retry-After"]) == (503, "30")

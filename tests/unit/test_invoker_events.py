@@ -77,7 +77,7 @@ def test_a_result_is_fetched_with_get_and_its_location():
 def test_other_methods_are_refused():
     event = load_event("invoke-rest-api.json")
     event["httpMethod"] = "DELETE"
-    with pytest.raises(BadRequest, match="DELETE is not supported"):
+    with pytest.raises(BadRequest, match="'DELETE' is not supported"):
         events.parse(event, Shape.REST_API)
 
 

@@ -762,6 +762,7 @@ def test_invoker_environment_names_the_endpoint_and_the_async_payload_location(i
         },
         "ASYNC_BUCKET": {"Ref": "AsyncPayloadBucket"},
         "ASYNC_INPUT_PREFIX": "async-input/",
+        "TRACER_PATCH_MODULES": "botocore",
     }
 
 
@@ -887,6 +888,14 @@ def test_s3_access_to_the_payload_bucket_is_limited_to_the_async_prefixes(resour
         if "AsyncPayloadBucket" not in set(references(resources_named)):
             continue
         for resource in resources_named:
+            if resource == {"Fn::GetAtt": ["AsyncPayloadBucket", "Arn"]}:
+                # Then the bucket itself is only listed, and only under async prefixes
+                listed = statement["Condition"]["StringLike"]["s3:prefix"]
+                for prefix in (item.removesuffix("*") for item in listed):
+                    assert prefix in ASYNC_PREFIXES, listed
+                    for action in allowed_actions(statement):
+                        granted.setdefault(who, set()).add((action, prefix))
+                continue
             # Then each names objects under one of the async prefixes, never the whole bucket
             arn = resource["Fn::Sub"]
             prefix = arn.removeprefix("${AsyncPayloadBucket.Arn}/").removesuffix("*")
@@ -894,11 +903,14 @@ def test_s3_access_to_the_payload_bucket_is_limited_to_the_async_prefixes(resour
             for action in allowed_actions(statement):
                 granted.setdefault(who, set()).add((action, prefix))
 
-    # And the invoker writes request bodies and reads results and failures, nothing more
+    # And the invoker writes request bodies and reads (and may list, so that a result not
+    # written yet is a 404, not a 403) results and failures, nothing more
     assert granted["InvokerFunction"] == {
         ("s3:PutObject", "async-input/"),
         ("s3:GetObject", "async-output/"),
         ("s3:GetObject", "async-failure/"),
+        ("s3:ListBucket", "async-output/"),
+        ("s3:ListBucket", "async-failure/"),
     }
     # And models on the default execution role read request bodies and write results
     assert granted["SageMakerExecutionRoleAsyncPayloadPolicy"] == {
@@ -916,7 +928,7 @@ def test_invoker_has_no_permission_beyond_invoking_and_its_payloads(resources, i
 
     # Then they grant invocation and the async payload objects only; logs, X-Ray and network
     # interfaces come from the managed policies SAM attaches, and no managed policy is named
-    assert actions == INVOKER_ACTIONS | {"s3:PutObject", "s3:GetObject"}
+    assert actions == INVOKER_ACTIONS | {"s3:PutObject", "s3:GetObject", "s3:ListBucket"}
     assert all(isinstance(policy, dict) for policy in invoker["Policies"])
 
 

@@ -1,14 +1,18 @@
 """Event shapes in, response shapes out: direct invocation, Lambda Function URL, API Gateway
-HTTP API (payload 2.0) and REST API (payload 1.0) proxy events. Pure."""
+HTTP API (payload 2.0) and REST API (payload 1.0) proxy events. Pure.
+
+An event is whatever JSON a caller managed to send: every field is checked for its type before
+use, and anything unusable is a BadRequest that says which field and why.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 from enum import StrEnum
 from typing import Any
 
+from endpoint_invoker import codec
 from endpoint_invoker.invocation import (
     JSON,
     PASS_THROUGH_HEADERS,
@@ -16,10 +20,13 @@ from endpoint_invoker.invocation import (
     BadRequest,
     Invocation,
     Mode,
+    header_value,
 )
 
 MODE_HEADER = "x-invocation-mode"
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/csv", "+json", "+xml")
+# An S3 location is a URI: 1024 characters of key and 63 of bucket fit with room to spare.
+LOCATION_LIMIT = 1200
 
 # Direct invocations name the pass-through fields in camel case.
 DIRECT_OPTIONS = {
@@ -29,6 +36,11 @@ DIRECT_OPTIONS = {
     "inferenceId": "InferenceId",
     "customAttributes": "CustomAttributes",
     "inferenceComponentName": "InferenceComponentName",
+}
+# {field or header: (option, how the caller named it)}, for the checks' messages.
+DIRECT_OPTION_SOURCES = {name: (option, f"field {name}") for name, option in DIRECT_OPTIONS.items()}
+HEADER_OPTION_SOURCES = {
+    name: (option, f"header {name}") for name, option in PASS_THROUGH_HEADERS.items()
 }
 DIRECT_FIELDS = {
     "body", "bodyBase64", "contentType", "accept", "mode", "outputLocation", "failureLocation",
@@ -48,7 +60,8 @@ def shape_of(event: Any) -> Shape:
         return Shape.DIRECT
     context = event.get("requestContext")
     if isinstance(context, dict) and event.get("version") == "2.0":
-        is_url = ".lambda-url." in context.get("domainName", "")
+        domain = context.get("domainName")
+        is_url = isinstance(domain, str) and ".lambda-url." in domain
         return Shape.FUNCTION_URL if is_url else Shape.HTTP_API
     if isinstance(context, dict) and "httpMethod" in event:
         return Shape.REST_API
@@ -59,7 +72,8 @@ def request_id(event: Any, shape: Shape) -> str | None:
     """The caller-visible request ID, for correlating logs with what the caller saw."""
     if shape is Shape.DIRECT:
         return None
-    return event["requestContext"].get("requestId")
+    found = event["requestContext"].get("requestId")
+    return found if isinstance(found, str) and found else None
 
 
 def parse(event: Any, shape: Shape) -> Invocation:
@@ -71,40 +85,43 @@ def render(answer: Answer, shape: Shape) -> dict[str, Any]:
 
 
 def _parse_http(event: dict[str, Any], shape: Shape) -> Invocation:
-    headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
-    query = event.get("queryStringParameters") or {}
-    method = (
-        event["httpMethod"]
-        if shape is Shape.REST_API
-        else event["requestContext"].get("http", {}).get("method", "POST")
-    )
+    headers = {name.lower(): value for name, value in _map(event, "headers").items()}
+    query = _map(event, "queryStringParameters")
+    if shape is Shape.REST_API:
+        method = event["httpMethod"]
+    else:
+        method = _map(event["requestContext"], "http", "requestContext.http").get("method", "POST")
+    if not isinstance(method, str):
+        raise BadRequest(f"the HTTP method must be a string, got {type(method).__name__}")
     if method == "GET" and query.get("location"):
         return Invocation(
             Mode.RESULT,
-            output_location=query["location"],
-            failure_location=query.get("failureLocation"),
+            output_location=_location(query["location"], "query location"),
+            failure_location=_location(query.get("failureLocation"), "query failureLocation"),
         )
     if method != "POST":
-        raise BadRequest(f"{method} is not supported: POST a payload, or GET ?location=s3://...")
+        raise BadRequest(
+            f"{method[:16]!r} is not supported: POST a payload, or GET ?location=s3://..."
+        )
     mode = Mode.ASYNC if "async" in (headers.get(MODE_HEADER), query.get("mode")) else Mode.REALTIME
     return Invocation(
         mode,
         body=_http_body(event),
-        content_type=headers.get("content-type"),
-        accept=headers.get("accept"),
-        options={
-            option: headers[header]
-            for header, option in PASS_THROUGH_HEADERS.items()
-            if headers.get(header)
-        },
+        content_type=_option(headers, "content-type", "ContentType", "header content-type"),
+        accept=_option(headers, "accept", "Accept", "header accept"),
+        options=_options(headers, HEADER_OPTION_SOURCES),
     )
 
 
 def _http_body(event: dict[str, Any]) -> bytes:
-    body = event.get("body") or ""
+    body = event.get("body")
+    if body is None:
+        return b""
+    if not isinstance(body, str):
+        raise BadRequest(f"body must be a string (base64 when binary), got {type(body).__name__}")
     if event.get("isBase64Encoded"):
         return _decode_base64(body, "body")
-    return body.encode()
+    return _utf8(body, "body")
 
 
 def _parse_direct(event: Any) -> Invocation:
@@ -114,31 +131,30 @@ def _parse_direct(event: Any) -> Invocation:
         if isinstance(event, dict) and event.get("mode") == Mode.RESULT:
             return Invocation(
                 Mode.RESULT,
-                output_location=event.get("outputLocation"),
-                failure_location=event.get("failureLocation"),
+                output_location=_location(event.get("outputLocation"), "outputLocation"),
+                failure_location=_location(event.get("failureLocation"), "failureLocation"),
             )
-        return Invocation(Mode.REALTIME, json.dumps(event).encode(), JSON)
+        return Invocation(Mode.REALTIME, _json_bytes(event, "the event"), JSON)
     unknown = sorted(set(event) - DIRECT_FIELDS)
     if unknown:
-        raise BadRequest(f"unknown field(s) {', '.join(unknown)}; known: {sorted(DIRECT_FIELDS)}")
+        named = ", ".join(repr(name[:40]) for name in unknown[:5])
+        raise BadRequest(f"unknown field(s) {named}; known: {sorted(DIRECT_FIELDS)}")
     body, default_type = _direct_body(event)
+    content_type = _option(event, "contentType", "ContentType", "field contentType")
     return Invocation(
         _direct_mode(event),
         body=body,
-        content_type=event.get("contentType", default_type),
-        accept=event.get("accept"),
-        options={
-            option: str(event[field])
-            for field, option in DIRECT_OPTIONS.items()
-            if event.get(field)
-        },
+        content_type=content_type if "contentType" in event else default_type,
+        accept=_option(event, "accept", "Accept", "field accept"),
+        options=_options(event, DIRECT_OPTION_SOURCES),
     )
 
 
 def _direct_mode(event: dict[str, Any]) -> Mode:
     mode = event.get("mode", Mode.REALTIME)
     if mode not in (Mode.REALTIME, Mode.ASYNC):
-        raise BadRequest(f"mode must be realtime or async, got {mode!r}")
+        shown = repr(mode)[:40] if isinstance(mode, str) else type(mode).__name__
+        raise BadRequest(f"mode must be realtime or async, got {shown}")
     return Mode(mode)
 
 
@@ -147,11 +163,73 @@ def _direct_body(event: dict[str, Any]) -> tuple[bytes, str | None]:
         return _decode_base64(event["bodyBase64"], "bodyBase64"), None
     body = event["body"]
     if isinstance(body, str):
-        return body.encode(), "text/plain"
-    return json.dumps(body).encode(), JSON
+        return _utf8(body, "body"), "text/plain"
+    return _json_bytes(body, "body"), JSON
 
 
-def _decode_base64(text: str, name: str) -> bytes:
+def _map(container: dict[str, Any], name: str, path: str | None = None) -> dict[str, Any]:
+    """A map-valued field; absent or null is empty, anything else but a map is the caller's
+    error."""
+    found = container.get(name)
+    if found is None:
+        return {}
+    if not isinstance(found, dict):
+        raise BadRequest(
+            f"{path or name} must be a map of names to values, got {type(found).__name__}"
+        )
+    return found
+
+
+def _option(fields: dict[str, Any], name: str, option: str, source: str) -> str | None:
+    value = fields.get(name)
+    return None if value is None or value == "" else header_value(option, value, source)
+
+
+def _options(fields: dict[str, Any], names: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """The pass-through options present in `fields` ({field: (option, source)}), checked."""
+    found = {}
+    for name, (option, source) in names.items():
+        value = _option(fields, name, option, source)
+        if value is not None:
+            found[option] = value
+    return found
+
+
+def _location(value: Any, source: str) -> str | None:
+    """An S3 location as the caller gave it; the gateway checks it names the invoker's own
+    results."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"{source} must be a string s3:// URI, got {type(value).__name__}")
+    if len(value) > LOCATION_LIMIT or not value.isprintable() or not value.isascii():
+        raise BadRequest(
+            f"{source} must be an s3:// URI of at most {LOCATION_LIMIT} printable ASCII "
+            "characters (no CR, LF or other control characters)"
+        )
+    return value
+
+
+def _utf8(text: str, name: str) -> bytes:
+    try:
+        return text.encode()
+    except UnicodeEncodeError as error:
+        raise BadRequest(
+            f"{name} is not valid Unicode text: a lone surrogate at position {error.start}; "
+            "send binary payloads as base64"
+        ) from None
+
+
+def _json_bytes(document: Any, name: str) -> bytes:
+    try:
+        return codec.dumps(document)
+    except (TypeError, ValueError, RecursionError) as error:
+        raise BadRequest(f"{name} cannot be sent as JSON: {str(error)[:120]}") from None
+
+
+def _decode_base64(text: Any, name: str) -> bytes:
+    if not isinstance(text, str):
+        raise BadRequest(f"{name} must be a base64 string, got {type(text).__name__}")
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
@@ -170,13 +248,20 @@ def _render_http(answer: Answer) -> dict[str, Any]:
 
 
 def _render_direct(answer: Answer) -> dict[str, Any]:
+    """JSON answers as documents, other text as text; bytes that are neither (binary, or a
+    model's answer that claims JSON but does not parse) as base64, untouched."""
     rendered: dict[str, Any] = {"statusCode": answer.status, "contentType": answer.content_type}
     rendered.update({_camel(name): value for name, value in answer.headers.items()})
+    if answer.body and answer.content_type.split(";")[0].strip().endswith("json"):
+        try:
+            rendered["body"] = codec.loads(answer.body)
+            return rendered
+        except ValueError:
+            rendered["bodyBase64"] = base64.b64encode(answer.body).decode()
+            return rendered
     text = _as_text(answer.content_type, answer.body)
     if text is None:
         rendered["bodyBase64"] = base64.b64encode(answer.body).decode()
-    elif answer.content_type.split(";")[0].strip().endswith("json") and text:
-        rendered["body"] = json.loads(text)
     else:
         rendered["body"] = text
     return rendered

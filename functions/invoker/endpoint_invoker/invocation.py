@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -19,6 +20,28 @@ PASS_THROUGH_HEADERS = {
     "x-amzn-sagemaker-inference-component": "InferenceComponentName",
 }
 ASYNC_OPTIONS = frozenset({"InferenceId", "CustomAttributes"})
+
+# Every value below travels in an HTTP header of InvokeEndpoint. botocore checks neither
+# pattern nor length, and http.client refuses CR/LF only once the request is being sent
+# ("Invalid header value"); SageMaker refuses an over-long value with a dropped connection.
+# So each is checked here against botocore's model of InvokeEndpoint (tests compare the two):
+# its length bounds, and its pattern with `\p{ASCII}` and `\p{Print}` read as printable
+# ASCII, since a header cannot carry control characters.
+_PRINTABLE = r"[\x20-\x7e]*"
+_ID = r"[\x21-\x7e][\x20-\x7e]*"
+_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9])*"
+_COMPONENT = r"[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?"
+HEADER_VALUES: dict[str, tuple[int, int, re.Pattern[str], str]] = {
+    # option: (min length, max length, pattern, what the pattern means to a caller)
+    "ContentType": (0, 1024, re.compile(_PRINTABLE), "printable ASCII"),
+    "Accept": (0, 1024, re.compile(_PRINTABLE), "printable ASCII"),
+    "CustomAttributes": (0, 1024, re.compile(_PRINTABLE), "printable ASCII"),
+    "TargetModel": (1, 1024, re.compile(_ID), "printable ASCII, not starting with a space"),
+    "InferenceId": (1, 64, re.compile(_ID), "printable ASCII, not starting with a space"),
+    "TargetVariant": (0, 63, re.compile(_NAME), "letters, digits and inner hyphens"),
+    "TargetContainerHostname": (0, 63, re.compile(_NAME), "letters, digits and inner hyphens"),
+    "InferenceComponentName": (0, 63, re.compile(_COMPONENT), "letters, digits and hyphens"),
+}
 
 
 class Mode(StrEnum):
@@ -61,3 +84,16 @@ class Answer:
 
 class BadRequest(ValueError):
     """The event cannot be turned into an invocation; the message says why."""
+
+
+def header_value(option: str, value: Any, source: str) -> str:
+    """`value` if SageMaker can take it as `option`, else BadRequest naming `source` (the
+    header or field the caller used) and what is wrong, never echoing a hostile value."""
+    low, high, pattern, meaning = HEADER_VALUES[option]
+    if not isinstance(value, str):
+        raise BadRequest(f"{source} must be a string, got {type(value).__name__}")
+    if not low <= len(value) <= high:
+        raise BadRequest(f"{source} must be {low} to {high} characters, got {len(value)}")
+    if not pattern.fullmatch(value):
+        raise BadRequest(f"{source} must be {meaning} (no CR, LF or other control characters)")
+    return value

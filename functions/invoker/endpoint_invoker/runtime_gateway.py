@@ -10,7 +10,10 @@ from urllib.parse import urlparse
 from botocore.exceptions import ClientError
 
 from endpoint_invoker.invocation import ASYNC_OPTIONS, Answer, BadRequest, Invocation
-from endpoint_invoker.settings import InvokerSettings
+from endpoint_invoker.settings import InvokerSettings, MisconfiguredInvoker
+
+NOT_FOUND = frozenset({"NoSuchKey", "404"})
+DENIED = frozenset({"AccessDenied", "403"})
 
 
 class RuntimeGateway:
@@ -75,10 +78,34 @@ class RuntimeGateway:
         try:
             response = self._s3().get_object(Bucket=bucket, Key=key)
         except ClientError as error:
-            if error.response["Error"]["Code"] in {"NoSuchKey", "404"}:
+            code = error.response.get("Error", {}).get("Code")
+            if code in NOT_FOUND:
                 return None
+            if code in DENIED and not self._exists(bucket, key):
+                return None
+            if code in DENIED:
+                raise MisconfiguredInvoker(
+                    f"the invoker's role may not read s3://{bucket}/{key}: grant s3:GetObject "
+                    f"under {' and '.join(self._settings.async_result_prefixes)}"
+                ) from None
             raise
         return response["Body"].read(), response.get("ContentType") or "application/octet-stream"
+
+    def _exists(self, bucket: str, key: str) -> bool:
+        """S3 answers GetObject of a missing key with 403 unless the caller may list the
+        bucket; a result not written yet must still read as pending, so ask the listing (the
+        role's s3:ListBucket is limited to the result prefixes)."""
+        try:
+            listing = self._s3().list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in DENIED:
+                raise MisconfiguredInvoker(
+                    f"the invoker's role may not list s3://{bucket}/{key}: grant s3:ListBucket "
+                    f"on the bucket for the prefixes "
+                    f"{' and '.join(self._settings.async_result_prefixes)}"
+                ) from None
+            raise
+        return any(item.get("Key") == key for item in listing.get("Contents", ()))
 
     def _result_object(self, location: str | None) -> tuple[str, str]:
         """Only results in this invoker's bucket, under its result prefixes, can be fetched."""
@@ -94,7 +121,7 @@ class RuntimeGateway:
 
     def _async_bucket(self) -> str:
         if not self._settings.async_bucket:
-            raise BadRequest("async mode is not configured: ASYNC_BUCKET is not set")
+            raise MisconfiguredInvoker("async mode is not configured: ASYNC_BUCKET is not set")
         return self._settings.async_bucket
 
 

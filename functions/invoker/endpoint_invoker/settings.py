@@ -6,6 +6,7 @@ of the invoker, for four variables.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -58,8 +59,12 @@ def _name_problem(name: str | None) -> str | None:
 
 def _timeout_problem(timeout: str) -> str | None:
     try:
-        if float(timeout) > 0:
+        # "inf" and "nan" parse as floats, but a socket timeout must be a finite number.
+        if math.isfinite(float(timeout)) and float(timeout) > 0:
             return None
     except ValueError:
         pass
-    return f"RUNTIME_READ_TIMEOUT_SECONDS={timeout!r} is invalid: must be a number of seconds > 0"
+    return (
+        f"RUNTIME_READ_TIMEOUT_SECONDS={timeout!r} is invalid: must be a finite number of "
+        "seconds > 0"
+    )

@@ -6,6 +6,10 @@ Tracer() imports the X-Ray SDK (about 0.1 s of a cold start) even when tracing i
 built only when it will trace: in Lambda (LAMBDA_TASK_ROOT), not under SAM local, and without
 POWERTOOLS_TRACE_DISABLED, Powertools' own rule. Otherwise a stand-in whose decorators return
 the function unchanged.
+
+TRACER_PATCH_MODULES (comma-separated, e.g. `botocore`) limits what the Tracer patches. Unset,
+it patches every library the X-Ray SDK supports that can be imported (Powertools' default):
+importing each of them, and patching what a function never calls, costs the cold start.
 """
 
 import os
@@ -44,6 +48,7 @@ metrics = Metrics()
 if tracing_enabled():
     from aws_lambda_powertools import Tracer
 
-    tracer = Tracer()
+    patch_modules = os.getenv("TRACER_PATCH_MODULES")
+    tracer = Tracer(patch_modules=patch_modules.split(",") if patch_modules else None)
 else:
     tracer = Untraced()
