@@ -21,8 +21,8 @@ from typing import Any
 from bench.common import DUMMY_AWS, ROOT, load_function
 from localaws.cloudformation import CloudFormation, LocalLambda, ResponseCollector
 from localaws.functions import provider_environment
+from localaws.sagemaker import SimulatorSettings
 from localaws.server import LocalAws
-from localaws.simulator import SimulatorSettings
 
 LOGICAL_ID = "ChurnEndpoint"
 # Lambda's limits and the provider's defaults (template.yaml, ProviderSettings), in seconds.

@@ -41,8 +41,8 @@ from localaws.cloudformation import (
     ResponseCollector,
 )
 from localaws.functions import DEFAULT_ROLE_ARN, load_function, provider_environment
+from localaws.sagemaker import SimulatorSettings
 from localaws.server import LocalAws
-from localaws.simulator import SimulatorSettings
 from localaws.template import Stack, TemplateError, load_template
 
 CUSTOM_TYPE = "Custom::SageMakerEndpoint"

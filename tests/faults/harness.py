@@ -30,8 +30,8 @@ from botocore.exceptions import (
 from werkzeug.test import Client as WsgiClient
 
 from localaws.cloudformation import CloudFormation, LocalLambda, ResponseCollector
+from localaws.sagemaker import SimulatorSettings
 from localaws.server import LocalAws
-from localaws.simulator import SimulatorSettings
 from tests.conftest import load_event
 
 LOGICAL_ID = "ChurnEndpoint"
