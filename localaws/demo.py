@@ -35,12 +35,16 @@ from localaws.cloudformation import (
     ACCOUNT_ID,
     REGION,
     CloudFormation,
-    LambdaContext,
     LocalLambda,
     Response,
     ResponseCollector,
 )
-from localaws.functions import DEFAULT_ROLE_ARN, load_function, provider_environment
+from localaws.functions import (
+    DEFAULT_ROLE_ARN,
+    LambdaContext,
+    load_function,
+    provider_environment,
+)
 from localaws.sagemaker import SimulatorSettings
 from localaws.server import LocalAws
 from localaws.template import Stack, TemplateError, load_template

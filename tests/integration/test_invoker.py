@@ -11,8 +11,7 @@ import time
 import boto3
 import pytest
 
-from localaws.cloudformation import LambdaContext
-from localaws.functions import load_function
+from localaws.functions import LambdaContext, load_function
 from tests.conftest import load_event
 
 ENDPOINT = "churn-invoker"
