@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from localaws.functions import LambdaContext, load_function
-from tests.conftest import load_event
+from tests.support.events import load_event
 
 ENDPOINT = "churn-invoker"
 ASYNC_ENDPOINT = "churn-async"
