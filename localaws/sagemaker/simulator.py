@@ -120,7 +120,7 @@ class SageMakerSimulator:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         # Before moto sees the request, which may be the S3 read of an asynchronous result.
         self._deliver_async_results()
-        if operation := sagemaker_operation(environ):
+        if (operation := sagemaker_operation(environ)) is not None:
             response = self._handle(environ, operation, read_json_body(environ))
             return response(environ, start_response)
         if invocation := runtime_invocation(environ):
