@@ -32,15 +32,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from localaws.checks import check_template
 from localaws.cloudformation import (
-    ACCOUNT_ID,
-    REGION,
     CloudFormation,
     LocalLambda,
     Response,
     ResponseCollector,
 )
 from localaws.functions import (
+    ACCOUNT_ID,
     DEFAULT_ROLE_ARN,
+    REGION,
     LambdaContext,
     load_function,
     provider_environment,
