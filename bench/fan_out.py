@@ -36,7 +36,7 @@ from bench.provider_support import (
     with_model,
 )
 from localaws.cloudformation import CloudFormation
-from localaws.simulator import SimulatorSettings
+from localaws.sagemaker import SimulatorSettings
 
 THROTTLED = ("DescribeEndpoint", "UpdateEndpoint")
 

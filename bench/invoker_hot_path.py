@@ -46,7 +46,7 @@ import orjson
 from bench.cold_start import XRayDaemon
 from bench.common import (
     ROOT,
-    Context,
+    invoker_context,
     invoker_environment,
     lambda_pythonpath,
     load_function,
@@ -205,7 +205,7 @@ class Bench:
         self.floor_client = boto3.client("sagemaker-runtime")
         self.stdlib_client = boto3.client("sagemaker-runtime")
         # A context that never runs out: the runs outlast a real invocation's 60 s.
-        self.context = Context(timeout_seconds=24 * 3600)
+        self.context = invoker_context(24 * 3600)
         self.daemon = daemon
         self.worker = TracedWorker(runtime_url, daemon.address, sizes)
 
@@ -434,7 +434,7 @@ def worker(sizes: tuple[int, ...]) -> None:
     app = load_function("invoker")
     if app.tracer.disabled:
         raise SystemExit("the worker's Tracer is not active")
-    context = Context(timeout_seconds=24 * 3600)
+    context = invoker_context(24 * 3600)
     found = cases(sizes)
     for case in found:
         answer = app.handler(case.event, context)

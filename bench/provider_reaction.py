@@ -36,7 +36,7 @@ from bench.provider_support import (
     scale_crhelper_timer,
     with_model,
 )
-from localaws.simulator import SimulatorSettings
+from localaws.sagemaker import SimulatorSettings
 
 CRHELPER_POLL = 120.0
 CDK_PROVIDER_POLL = 5.0

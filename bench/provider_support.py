@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from bench.common import DUMMY_AWS, ROOT, load_function
+from bench.common import ROOT, load_function
 from localaws.cloudformation import CloudFormation, LocalLambda, ResponseCollector
-from localaws.functions import provider_environment
+from localaws.functions import LAMBDA_CREDENTIALS, provider_environment
+from localaws.sagemaker import SimulatorSettings
 from localaws.server import LocalAws
-from localaws.simulator import SimulatorSettings
 
 LOGICAL_ID = "ChurnEndpoint"
 # Lambda's limits and the provider's defaults (template.yaml, ProviderSettings), in seconds.
@@ -98,7 +98,7 @@ def environment(aws: LocalAws, collector: ResponseCollector, scaled: Scaled) -> 
         handoff_margin=scaled.seconds(HANDOFF_MARGIN),
     )
     found["DEADLINE_MARGIN_SECONDS"] = str(scaled.seconds(DEADLINE_MARGIN))
-    return {**DUMMY_AWS, **found}
+    return {**LAMBDA_CREDENTIALS, **found}
 
 
 @contextmanager

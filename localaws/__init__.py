@@ -1,6 +1,5 @@
-"""Local AWS for tests and demos: moto, plus the SageMaker behaviour moto lacks."""
+"""Local AWS for tests, the demo and benchmarks: moto, plus the SageMaker behaviour moto lacks.
 
-from localaws.server import LocalAws
-from localaws.simulator import Call, SageMakerSimulator, SimulatorSettings
-
-__all__ = ["Call", "LocalAws", "SageMakerSimulator", "SimulatorSettings"]
+Deliberately empty: importing moto takes seconds, and `localaws.functions` (the moto-free
+Lambda stand-in) must not pay for it. Import what you need from its module.
+"""

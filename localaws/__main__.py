@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import boto3
 
+from localaws.sagemaker import SimulatorSettings
 from localaws.server import RESPONSE_BUCKET, LocalAws
-from localaws.simulator import SimulatorSettings
 
 
 def main(argv: Sequence[str] | None = None) -> None:

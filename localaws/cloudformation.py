@@ -15,15 +15,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import trustme
 
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
+from localaws.functions import ACCOUNT_ID, REGION, LambdaContext, function_arn
 
 
 def cloudformation_strings(value: Any) -> Any:
@@ -170,27 +169,6 @@ class ResponseCollector:
         return context
 
 
-@dataclass
-class LambdaContext:
-    """What the Lambda runtime passes a handler, with a real countdown."""
-
-    function_name: str
-    invoked_function_arn: str
-    timeout_seconds: float
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/local"
-    log_stream_name: str = field(
-        default_factory=lambda: f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
-    )
-    memory_limit_in_mb: int = 256
-    function_version: str = "$LATEST"
-    _started: float = field(default_factory=time.monotonic)
-
-    def get_remaining_time_in_millis(self) -> int:
-        elapsed = time.monotonic() - self._started
-        return max(int((self.timeout_seconds - elapsed) * 1000), 0)
-
-
 class LocalLambda:
     """Runs the provider's handler the way Lambda would, including the asynchronous
     invocations it makes of itself to continue a long wait (`schedule`)."""
@@ -203,7 +181,7 @@ class LocalLambda:
     ):
         self.handler = handler
         self.function_name = function_name
-        self.function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}"
+        self.function_arn = function_arn(function_name)
         self.timeout_seconds = timeout_seconds
         self.invocations = 0
         self.queued: list[dict[str, Any]] = []

@@ -32,17 +32,21 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from localaws.checks import check_template
 from localaws.cloudformation import (
-    ACCOUNT_ID,
-    REGION,
     CloudFormation,
-    LambdaContext,
     LocalLambda,
     Response,
     ResponseCollector,
 )
-from localaws.functions import DEFAULT_ROLE_ARN, load_function, provider_environment
+from localaws.functions import (
+    ACCOUNT_ID,
+    DEFAULT_ROLE_ARN,
+    REGION,
+    LambdaContext,
+    load_function,
+    provider_environment,
+)
+from localaws.sagemaker import SimulatorSettings
 from localaws.server import LocalAws
-from localaws.simulator import SimulatorSettings
 from localaws.template import Stack, TemplateError, load_template
 
 CUSTOM_TYPE = "Custom::SageMakerEndpoint"

@@ -19,7 +19,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from localaws.simulator import SageMakerSimulator, SimulatorSettings
+from localaws.sagemaker import SageMakerSimulator, SimulatorSettings
 
 _WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 # The names a client may reach it by: this machine, and a container's name for its host.

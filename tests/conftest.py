@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-EVENTS = Path(__file__).resolve().parent.parent / "events"
+from tests.support.events import load_event
 
 # What template.yaml's Globals give every function, in place before any test imports the
 # shared observability module (it reads them once, as Lambda's import would).
@@ -19,10 +17,6 @@ for _variable, _value in {
     "AWS_DEFAULT_REGION": "us-east-1",
 }.items():
     os.environ.setdefault(_variable, _value)
-
-
-def load_event(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / name).read_text())
 
 
 @pytest.fixture

@@ -30,9 +30,9 @@ from botocore.exceptions import (
 from werkzeug.test import Client as WsgiClient
 
 from localaws.cloudformation import CloudFormation, LocalLambda, ResponseCollector
+from localaws.sagemaker import SimulatorSettings
 from localaws.server import LocalAws
-from localaws.simulator import SimulatorSettings
-from tests.conftest import load_event
+from tests.support.events import load_event
 
 LOGICAL_ID = "ChurnEndpoint"
 # Production's timings for the provider: it polls every 5 s and hands off 60 s before its

@@ -24,8 +24,7 @@ from endpoint_common.aws import botocore_config
 from endpoint_invoker.invoker import Invoker
 from endpoint_invoker.runtime_gateway import RuntimeGateway
 from endpoint_invoker.settings import InvokerSettings
-from localaws.cloudformation import LambdaContext
-from localaws.functions import load_function
+from localaws.functions import LambdaContext, load_function
 
 ENDPOINT = "churn"
 BUCKET = "invoker-payloads"

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from endpoint_invoker.events import DIRECT_OPTIONS, Shape, shape_of
 from endpoint_invoker.invocation import PASS_THROUGH_HEADERS
-from tests.conftest import load_event
 from tests.fuzz.echo import BUCKET, EchoAws, echo_invoker, invoke
 from tests.fuzz.figures import FIGURES
+from tests.support.events import load_event
 
 EXAMPLES = 600
 READY = "ready.out"

@@ -10,8 +10,8 @@ import pytest
 
 from localaws.cloudformation import CloudFormation, LocalLambda, ResponseCollector
 from localaws.functions import load_function, provider_environment
+from localaws.sagemaker import SimulatorSettings
 from localaws.server import LocalAws
-from localaws.simulator import SimulatorSettings
 
 SIMULATED = SimulatorSettings(create_seconds=0.3, update_seconds=0.3, delete_seconds=0.2)
 HANDOFF_MARGIN_SECONDS = 1.0

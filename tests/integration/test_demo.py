@@ -1,23 +1,16 @@
-"""`make demo` plays every example stack end to end on the embedded local AWS."""
+"""`make demo` (`python -m localaws.demo`, in a subprocess) plays example stacks end to end on
+the embedded local AWS."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import tomllib
 from functools import cache
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+from tests.support.demo import ROOT, SIMULATED, play
+
 DEFAULT_EXAMPLE = "realtime-endpoint.yaml"
-# The demo's own timings, on a clock that moves only when something waits: instant, and the
-# same on any machine.
-SIMULATED = ["--simulated-time"]
 # Waits of 1.2 s against invocations that must hand off once 0.9 s have passed (a 30 s timeout
 # less a 29 s margin, less one 0.1 s poll), so each create and update spans exactly two
 # invocations; on the simulated clock machine speed cannot change that.
@@ -28,31 +21,13 @@ HANDING_OFF += ["--lambda-timeout", "30", "--handoff-margin", "29"]
 # no wait has to continue in a fresh one however busy the machine is.
 WALL_CLOCK = ["--create-seconds", "0.3", "--update-seconds", "0.3", "--delete-seconds", "0.1"]
 WALL_CLOCK += ["--poll-interval", "0.05", "--lambda-timeout", "60", "--handoff-margin", "1"]
-
-
-def play(example, timings):
-    environment = {
-        **os.environ,
-        # What Lambda sees, as pyproject.toml tells pytest.
-        "PYTHONPATH": os.pathsep.join(
-            tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"][
-                "pythonpath"
-            ]
-        ),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "localaws.demo", str(example), *timings],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 # One example shows the provider's log lines for every request, as `make demo
 # DEMO_ARGS=--verbose` does.
 VERBOSE_EXAMPLE = "serverless-endpoint.yaml"
+# What the subprocess plays: the default example as `make demo` plays it, and those whose events
+# the tests below read, each once per session. tests/iam/test_recorded_calls.py plays every
+# example in-process to the end with the same checks, so the others need no subprocess here.
+PLAYED = [DEFAULT_EXAMPLE, VERBOSE_EXAMPLE, "blue-green-canary.yaml", "async-scale-to-zero.yaml"]
 
 
 @cache
@@ -68,11 +43,11 @@ def lines_with(result, *words):
     return [n for n, line in enumerate(result.stdout.splitlines()) if all(w in line for w in words)]
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.stem)
-def test_the_demo_plays_every_example_to_the_end(example):
-    # When the demo deploys, updates and deletes the example stack (the default one as
-    # `make demo` plays it, in real time)
-    result = played(example.name)
+@pytest.mark.parametrize("example", PLAYED, ids=lambda name: name.removesuffix(".yaml"))
+def test_make_demo_plays_the_example_to_the_end(example):
+    # When `python -m localaws.demo` deploys, updates and deletes the example stack (the default
+    # one as `make demo` plays it, in real time)
+    result = played(example)
 
     # Then every step ended as CloudFormation needs, and nothing was left behind
     assert result.returncode == 0, result.stdout + result.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from localaws import demo
-from tests.integration.test_demo import ROOT, SIMULATED, play
+from tests.support.demo import ROOT, SIMULATED, play
 
 EXAMPLE = (ROOT / "examples" / "realtime-endpoint.yaml").read_text()
 

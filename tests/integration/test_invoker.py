@@ -11,9 +11,8 @@ import time
 import boto3
 import pytest
 
-from localaws.cloudformation import LambdaContext
-from localaws.functions import load_function
-from tests.conftest import load_event
+from localaws.functions import LambdaContext, load_function
+from tests.support.events import load_event
 
 ENDPOINT = "churn-invoker"
 ASYNC_ENDPOINT = "churn-async"

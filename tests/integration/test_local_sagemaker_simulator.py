@@ -13,7 +13,8 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError, WaiterError
 
-from localaws import LocalAws, SageMakerSimulator, SimulatorSettings
+from localaws.sagemaker import SageMakerSimulator, SimulatorSettings
+from localaws.server import LocalAws
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"

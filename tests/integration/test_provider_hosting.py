@@ -7,7 +7,7 @@ import copy
 import boto3
 import pytest
 
-from tests.conftest import load_event
+from tests.support.events import load_event
 
 LOGICAL_ID = "ChurnEndpoint"
 BROKEN_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:fail"

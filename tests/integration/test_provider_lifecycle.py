@@ -10,7 +10,7 @@ import pytest
 
 from endpoint_provider.naming import TAG_PREFIX
 from localaws.cloudformation import CloudFormation, LocalLambda
-from tests.conftest import load_event
+from tests.support.events import load_event
 
 LOGICAL_ID = "ChurnEndpoint"
 MUTATING = ("CreateModel", "CreateEndpointConfig", "CreateEndpoint", "UpdateEndpoint")

@@ -12,9 +12,9 @@ import pytest
 
 from localaws.cloudformation import LocalLambda
 from localaws.functions import load_function, provider_environment
+from localaws.sagemaker import SimulatorSettings
 from localaws.sam_local import CA_NAME, LOCAL_VARIABLES, local_template, response
 from localaws.server import RESPONSE_BUCKET, LocalAws
-from localaws.simulator import SimulatorSettings
 from localaws.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]

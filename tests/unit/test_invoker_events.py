@@ -10,7 +10,7 @@ import pytest
 from endpoint_invoker import events
 from endpoint_invoker.events import Shape
 from endpoint_invoker.invocation import Answer, BadRequest, Mode
-from tests.conftest import load_event
+from tests.support.events import load_event
 
 
 @pytest.mark.parametrize(

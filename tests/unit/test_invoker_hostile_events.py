@@ -11,8 +11,8 @@ import pytest
 
 from endpoint_invoker.invocation import HEADER_VALUES
 from endpoint_invoker.settings import InvokerSettings, MisconfiguredInvoker
-from tests.conftest import load_event
 from tests.fuzz.echo import EchoAws, echo_invoker, invoke
+from tests.support.events import load_event
 
 
 @pytest.fixture

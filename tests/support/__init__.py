@@ -1,0 +1,1 @@
+"""Helpers test modules import; conftest.py files only hold fixtures."""
