@@ -73,8 +73,9 @@ def test_the_demo_plays_with_every_call_recorded(
     with contextlib.redirect_stdout(output):
         exit_code = demo.main([str(example), *QUICK])
 
-    # Then it passes as `make demo` does (tests/integration/test_demo.py plays it too, in a
-    # subprocess the recorder cannot see), and both functions' calls were recorded
+    # Then it passes as `make demo` does (for most examples this is the only full play;
+    # tests/integration/test_demo.py runs `python -m localaws.demo` itself on a few), and both
+    # functions' calls were recorded
     printed = output.getvalue()
     assert exit_code == 0, printed
     assert "CREATE_COMPLETE" in printed and "DELETE_COMPLETE" in printed
