@@ -15,6 +15,7 @@ from endpoint_provider.delivery import DeliveryTiming, ResponseDelivery
 from endpoint_provider.lifecycle import EndpointProvisioner
 from endpoint_provider.sagemaker_gateway import SageMakerGateway
 from endpoint_provider.scaling_gateway import ScalingGateway
+from localaws.clock import ClockedLambda, SimulatedClock
 from localaws.cloudformation import CloudFormation, ResponseCollector
 from localaws.functions import load_function, provider_environment
 from localaws.server import LocalAws
@@ -27,8 +28,6 @@ from tests.faults.harness import (
     Faults,
     FaultWorld,
     ManualTimer,
-    SimulatedClock,
-    SimulatedLambda,
 )
 
 
@@ -39,7 +38,7 @@ def fault_clock() -> SimulatedClock:
 
 @pytest.fixture(scope="session")
 def fault_aws(fault_clock):
-    with LocalAws(settings=replace(SIMULATED, clock=fault_clock.time)) as aws:
+    with LocalAws(settings=replace(SIMULATED, clock=fault_clock.now)) as aws:
         yield aws
 
 
@@ -89,7 +88,7 @@ def world(
         SageMakerGateway(app.clients.sagemaker),
         ScalingGateway(app.clients.application_autoscaling, app.clients.cloudwatch),
         app.settings,
-        clock=fault_clock.time,
+        clock=fault_clock.now,
         sleep=fault_clock.sleep,
     )
     monkeypatch.setattr(app, "provisioner", lambda: provisioner)
@@ -98,7 +97,7 @@ def world(
     monkeypatch.setattr(
         app.helper,
         "delivery",
-        ResponseDelivery(DeliveryTiming(), clock=fault_clock.time, sleep=fault_clock.sleep),
+        ResponseDelivery(DeliveryTiming(), clock=fault_clock.now, sleep=fault_clock.sleep),
     )
     monkeypatch.setattr(app.helper, "timer_factory", ManualTimer)
     faults = Faults(
@@ -109,7 +108,7 @@ def world(
             app.handoff_clients.lambda_,
         ]
     )
-    lambda_ = SimulatedLambda(app.handler, fault_clock, LAMBDA_TIMEOUT)
+    lambda_ = ClockedLambda(app.handler, "provider", LAMBDA_TIMEOUT, fault_clock)
     faults.route_invokes_to(lambda_)
     world = FaultWorld(
         app,

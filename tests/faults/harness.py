@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -29,7 +27,8 @@ from botocore.exceptions import (
 )
 from werkzeug.test import Client as WsgiClient
 
-from localaws.cloudformation import CloudFormation, LocalLambda, ResponseCollector
+from localaws.clock import ClockedLambda, SimulatedClock
+from localaws.cloudformation import CloudFormation, ResponseCollector
 from localaws.sagemaker import SimulatorSettings
 from localaws.server import LocalAws
 from tests.support.events import load_event
@@ -42,59 +41,6 @@ SIMULATED = SimulatorSettings(create_seconds=10, update_seconds=10, delete_secon
 POLL_INTERVAL = 5.0
 HANDOFF_MARGIN = 60.0
 LAMBDA_TIMEOUT = 900.0
-
-
-class SimulatedClock:
-    """Seconds that pass only when someone sleeps."""
-
-    def __init__(self) -> None:
-        self._now = 1_700_000_000.0
-        self._lock = threading.Lock()
-
-    def time(self) -> float:
-        with self._lock:
-            return self._now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self._now += max(seconds, 0.0)
-
-
-@dataclass
-class SimulatedContext:
-    """Lambda's context on the simulated clock."""
-
-    clock: SimulatedClock
-    timeout_seconds: float
-    function_name: str = "provider"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:provider"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/provider"
-    log_stream_name: str = "2026/11/30/[$LATEST]faults"
-    memory_limit_in_mb: int = 256
-    function_version: str = "$LATEST"
-    started: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.started = self.clock.time()
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(int((self.timeout_seconds - (self.clock.time() - self.started)) * 1000), 0)
-
-
-class SimulatedLambda(LocalLambda):
-    """LocalLambda on the simulated clock; its queue receives the provider's real
-    asynchronous Invoke calls (see `Faults.route_invokes_to`)."""
-
-    def __init__(self, handler: Callable[..., Any], clock: SimulatedClock, timeout: float):
-        super().__init__(handler, timeout_seconds=timeout)
-        self.clock = clock
-
-    def invoke(self, event: dict[str, Any]) -> None:
-        self.invocations += 1
-        self.handler(
-            json.loads(json.dumps(event)), SimulatedContext(self.clock, self.timeout_seconds)
-        )
 
 
 class ManualTimer:
@@ -210,7 +156,7 @@ class Faults:
         self._armed = None
         self.hooks.clear()
 
-    def route_invokes_to(self, lambda_: SimulatedLambda) -> None:
+    def route_invokes_to(self, lambda_: ClockedLambda) -> None:
         self._lambda = lambda_
 
     def _before_call(self, event_name: str, params: dict[str, Any], **_: Any) -> Any:
@@ -240,7 +186,7 @@ class FaultWorld:
     collector: ResponseCollector
     clock: SimulatedClock
     faults: Faults
-    lambda_: SimulatedLambda
+    lambda_: ClockedLambda
     cloudformation: CloudFormation
     # What a rolled-back request must leave the account holding.
     baseline: dict[str, list[str]] = field(default_factory=dict)
@@ -288,7 +234,7 @@ class FaultWorld:
         self.faults.disarm()
         self.collector.clear_faults()
         self.aws.reset()
-        self.aws.simulator.settings = replace(SIMULATED, clock=self.clock.time)
+        self.aws.simulator.settings = replace(SIMULATED, clock=self.clock.now)
         self.lambda_.queued.clear()
         self.lambda_.timeout_seconds = LAMBDA_TIMEOUT
         ManualTimer.armed.clear()

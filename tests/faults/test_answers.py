@@ -13,12 +13,12 @@ import pytest
 from endpoint_provider.cfn_resource import Settlement
 from endpoint_provider.continuation import PROGRESS_KEY
 from endpoint_provider.delivery import DeliveryTiming, ResponseDelivery
+from localaws.clock import ClockedContext
 from tests.faults.harness import (
     FIGURES,
     LOGICAL_ID,
     FaultWorld,
     ManualTimer,
-    SimulatedContext,
     base_properties,
 )
 
@@ -88,14 +88,14 @@ def test_a_refused_response_url_is_retried_until_the_invocation_ends_then_given_
         dead_port = probe.getsockname()[1]
     event = world.cloudformation.request("Create", LOGICAL_ID, base_properties())
     event["ResponseURL"] = f"https://127.0.0.1:{dead_port}/cloudformation-responses/x?sig=1"
-    started = world.clock.time()
+    started = world.clock.now()
 
     # When the resource is created
     world.lambda_.invoke(event)
 
     # Then the provider retried with backoff and stopped inside the invocation instead of
     # looping forever
-    spent = world.clock.time() - started
+    spent = world.clock.now() - started
     assert 0 < spent < world.lambda_.timeout_seconds
     assert world.app.helper.settlement is Settlement.ANSWERED
     # (CloudFormation, having heard nothing, deletes with an ID of its own after its timeout)
@@ -117,7 +117,7 @@ def test_delivery_does_not_retry_a_refusal_that_will_not_change(world):
             return False, "HTTP 403"
 
     refusal = Status403()
-    delivery = ResponseDelivery(clock=world.clock.time, sleep=world.clock.sleep)
+    delivery = ResponseDelivery(clock=world.clock.now, sleep=world.clock.sleep)
     delivery._attempt = refusal  # type: ignore[method-assign]
 
     # When an answer is delivered, Then one attempt was made and the delivery reports failure
@@ -272,7 +272,7 @@ def test_an_undeliverable_answer_goes_back_to_the_queue(world):
 
 
 def _context(world: FaultWorld) -> Any:
-    return SimulatedContext(world.clock, 60)
+    return ClockedContext("provider", world.lambda_.function_arn, 60, clock=world.clock)
 
 
 # --- hostile ResourceProperties -----------------------------------------------------------------
@@ -330,7 +330,7 @@ def test_no_hand_off_past_the_deadline(world):
     props = base_properties()
     props["ServiceTimeout"] = "120"
     event = world.cloudformation.request("Create", LOGICAL_ID, props)
-    started = world.clock.time()
+    started = world.clock.now()
 
     # When the resource is created
     answers = send(world, event)
@@ -338,6 +338,6 @@ def test_no_hand_off_past_the_deadline(world):
     # Then FAILED arrives inside the ServiceTimeout, and nothing is left scheduled
     assert [a.status for a in answers] == ["FAILED"]
     assert "timed out" in answers[0].reason
-    assert world.clock.time() - started < 120
+    assert world.clock.now() - started < 120
     assert world.lambda_.queued == []
     record("deadline across hand-offs", answers, world)
