@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from endpoint_common.aws import AwsClients, botocore_config
@@ -64,8 +65,9 @@ class ProvisioningError(Exception):
 
 # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds the ResponseURL.
 @logger.inject_lambda_context(clear_state=True, log_event=False)
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
+# Powertools types what its decorators return as Callable[..., Any].
+@tracer.capture_lambda_handler  # type: ignore[untyped-decorator]
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
     if is_destination_batch(event):
         return answer_lost_invocations(event, context)
     logger.append_keys(
@@ -75,12 +77,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
         RequestType=event.get("RequestType"),
     )
     helper(event, context)
+    return None
 
 
 @helper.create
 @helper.update
 @helper.delete
-def provision(event: dict[str, Any], context: Any) -> str | None:
+def provision(event: dict[str, Any], context: LambdaContext) -> str | None:
     try:
         request = resource_request(event)
         # Every failure from here on, whatever raises it, answers with this ID.
@@ -105,7 +108,9 @@ def resource_request(event: dict[str, Any]) -> ResourceRequest:
     )
 
 
-def provision_step(event: dict[str, Any], request: ResourceRequest, context: Any) -> str | None:
+def provision_step(
+    event: dict[str, Any], request: ResourceRequest, context: LambdaContext
+) -> str | None:
     progress = (
         Progress.from_dict(event[PROGRESS_KEY])
         if PROGRESS_KEY in event
@@ -132,7 +137,7 @@ def provision_step(event: dict[str, Any], request: ResourceRequest, context: Any
     return None
 
 
-def answer_lost_invocations(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def answer_lost_invocations(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Answers FAILED for each request whose asynchronous invocation Lambda gave up on; a
     record whose answer could not be delivered goes back to the queue for another try."""
     undelivered = []

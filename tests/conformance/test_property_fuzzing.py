@@ -157,7 +157,8 @@ def test_hostile_properties_fail_cleanly_before_any_call(
         FIGURES["fuzzing rejected"] += 1
         FIGURES["fuzzing calls on rejected"] += len(calls)
         assert calls == [], f"calls on rejected properties: {calls}"
-        # And every problem names its property, the first one's path within what CloudFormation shows
+        # And every problem names its property, the first one's path within what
+        # CloudFormation shows
         assert all(len(problem) <= REASON_LIMIT for problem in error.problems)
         assert all(problem.partition(": ")[0] for problem in error.problems)
         assert error.problems[0].partition(": ")[0] in reason

@@ -33,7 +33,7 @@ class InvokerSettings:
 
     @classmethod
     def from_environment(cls, environment: Mapping[str, str] = os.environ) -> InvokerSettings:
-        name = environment.get("SAGEMAKER_ENDPOINT_NAME")
+        name = environment.get("SAGEMAKER_ENDPOINT_NAME", "")
         timeout = environment.get("RUNTIME_READ_TIMEOUT_SECONDS", DEFAULT_READ_TIMEOUT)
         problems = [_name_problem(name), _timeout_problem(timeout)]
         if any(problems):

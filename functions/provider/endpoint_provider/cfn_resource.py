@@ -20,6 +20,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from crhelper import CfnResource
 
 from endpoint_common.observability import logger
@@ -51,6 +52,9 @@ class _InfoAndAbove(logging.Filter):
 
 
 class ContinuableResource(CfnResource):
+    # Set by crhelper's __call__; its stubs leave its private attributes out.
+    _context: LambdaContext
+
     def __init__(
         self,
         delivery: ResponseDelivery | None = None,

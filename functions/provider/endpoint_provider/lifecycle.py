@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -33,6 +33,11 @@ from endpoint_provider.sagemaker_gateway import (
 )
 from endpoint_provider.scaling_gateway import ScalingGateway
 from endpoint_provider.settings import ProviderSettings
+
+if TYPE_CHECKING:
+    from types_boto3_sagemaker.type_defs import DescribeEndpointOutputTypeDef
+
+_Result = TypeVar("_Result")
 
 APPLY = "apply"
 AWAIT = "await"
@@ -89,7 +94,8 @@ class Progress:
 
 @dataclass(frozen=True)
 class Completed:
-    physical_id: str
+    # None: crhelper's generated ID (a Delete or Update that came without one).
+    physical_id: str | None
     data: dict[str, str] = field(default_factory=dict)
 
 
@@ -215,8 +221,8 @@ class EndpointProvisioner:
 
     def _await_in_service(
         self, desired: DesiredState, progress: Progress, budget: Budget
-    ) -> dict[str, Any] | Pending:
-        def check() -> dict[str, Any] | str:
+    ) -> DescribeEndpointOutputTypeDef | Pending:
+        def check() -> DescribeEndpointOutputTypeDef | str:
             endpoint = self._gateway.describe_endpoint(desired.endpoint_name)
             if endpoint is None:
                 raise ConcurrentDelete(
@@ -293,7 +299,7 @@ class EndpointProvisioner:
             self._scaling.reconcile(new.endpoint_name, old.scaling)
         self._prune(new.owner, keep=keep)
 
-    def _rollback_reason(self, endpoint: dict[str, Any], new: DesiredState) -> str:
+    def _rollback_reason(self, endpoint: DescribeEndpointOutputTypeDef, new: DesiredState) -> str:
         # SageMaker's FailureReason may name the alarms itself; name only the ones it leaves out.
         told = endpoint.get("FailureReason") or ""
         fired = [
@@ -350,18 +356,24 @@ class EndpointProvisioner:
         except Exception:
             logger.exception("undoing the failed update failed; the rollback update retries it")
 
-    def _suspend_scaling(self, endpoint: dict[str, Any], new: DesiredState) -> None:
+    def _suspend_scaling(self, endpoint: DescribeEndpointOutputTypeDef, new: DesiredState) -> None:
         """SageMaker refuses to change the instance type of, or remove, a variant that is a
         registered scalable target; its scaling comes back once the endpoint is updated."""
         registered = self._scaling.registered_variants(new.endpoint_name)
         if not registered:
             return
-        live = self._gateway.describe_endpoint_config(endpoint["EndpointConfigName"]) or {}
-        live_types = {
-            variant["VariantName"]: variant.get("InstanceType")
-            for variant in live.get("ProductionVariants", [])
-            + live.get("ShadowProductionVariants", [])
-        }
+        live = self._gateway.describe_endpoint_config(endpoint["EndpointConfigName"])
+        live_types: dict[str, str | None] = (
+            {
+                variant["VariantName"]: variant.get("InstanceType")
+                for variant in [
+                    *live.get("ProductionVariants", []),
+                    *live.get("ShadowProductionVariants", []),
+                ]
+            }
+            if live
+            else {}
+        )
         for variant in variants_to_suspend(live_types, registered, new.config):
             self._scaling.remove(new.endpoint_name, variant)
 
@@ -447,21 +459,20 @@ class EndpointProvisioner:
 
     def _await_settled(
         self, name: str, owner: Owner, progress: Progress, budget: Budget
-    ) -> dict[str, Any] | Pending | None:
-        def check() -> dict[str, Any] | bool | str:
+    ) -> DescribeEndpointOutputTypeDef | Pending | None:
+        def check() -> DescribeEndpointOutputTypeDef | str | None:
             endpoint = self._gateway.describe_endpoint(name)
             if endpoint is None:
-                return False
+                return None
             if not self._gateway.owns_endpoint(endpoint, owner):
                 raise ForeignResource("endpoint", name, owner)
             if endpoint["EndpointStatus"] in TRANSIENT_STATUSES:
                 return f"endpoint {name} is {endpoint['EndpointStatus']}, waiting to update it"
             return endpoint
 
-        settled = self._poll(check, progress, budget)
-        return None if settled is False else settled
+        return self._poll(check, progress, budget)
 
-    def _owned_endpoint(self, name: str, owner: Owner) -> dict[str, Any] | None:
+    def _owned_endpoint(self, name: str, owner: Owner) -> DescribeEndpointOutputTypeDef | None:
         endpoint = self._gateway.describe_endpoint(name)
         if endpoint and not self._gateway.owns_endpoint(endpoint, owner):
             raise ForeignResource("endpoint", name, owner)
@@ -479,7 +490,9 @@ class EndpointProvisioner:
             if model not in kept_models:
                 self._gateway.delete_model(model)
 
-    def _poll(self, check: Callable[[], Any], progress: Progress, budget: Budget) -> Any:
+    def _poll(
+        self, check: Callable[[], _Result | str], progress: Progress, budget: Budget
+    ) -> _Result | Pending:
         """Calls `check` every poll interval until it returns something other than a string
         (a string says what we are waiting for), the invocation must hand off, or the deadline
         passes."""
@@ -501,10 +514,11 @@ class EndpointProvisioner:
                     return Pending(replace(progress, invocation=progress.invocation + 1))
             result = check()
             checked = True
-            progress = replace(progress, last_poll=self._clock())
+            last_poll = self._clock()
+            progress = replace(progress, last_poll=last_poll)
             if not isinstance(result, str):
                 return result
-            if progress.last_poll + interval >= progress.deadline:
+            if last_poll + interval >= progress.deadline:
                 raise ProvisioningFailed(
                     f"timed out: {result} (raise ServiceTimeout, at most 3600 s, or check the "
                     "endpoint in the SageMaker console)"
@@ -554,12 +568,12 @@ class EndpointProvisioner:
 class UpdateRolledBack(ProvisioningFailed):
     """The endpoint is InService again, but on a config other than the one requested."""
 
-    def __init__(self, endpoint: dict[str, Any]):
+    def __init__(self, endpoint: DescribeEndpointOutputTypeDef):
         self.endpoint = endpoint
         super().__init__(_failure_reason(endpoint, "update rolled back"))
 
 
-def _failure_reason(endpoint: dict[str, Any], what: str) -> str:
+def _failure_reason(endpoint: DescribeEndpointOutputTypeDef, what: str) -> str:
     reason = endpoint.get("FailureReason") or "SageMaker gave no FailureReason"
     return f"endpoint {endpoint['EndpointName']} {what}: {reason}"
 

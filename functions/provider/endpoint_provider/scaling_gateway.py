@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from endpoint_common.observability import logger
 from endpoint_provider import scaling_plan
 from endpoint_provider.desired import ScalingSpec
 
+if TYPE_CHECKING:
+    from types_boto3_application_autoscaling import ApplicationAutoScalingClient
+    from types_boto3_cloudwatch import CloudWatchClient
+
 
 class ScalingGateway:
-    def __init__(self, autoscaling: Any, cloudwatch: Any):
+    def __init__(self, autoscaling: ApplicationAutoScalingClient, cloudwatch: CloudWatchClient):
         self._autoscaling = autoscaling
         self._cloudwatch = cloudwatch
 

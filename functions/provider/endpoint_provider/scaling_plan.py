@@ -3,12 +3,12 @@ Pure: the requests are data, built here and sent by scaling_gateway."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from endpoint_provider.desired import ScalingSpec
 
-NAMESPACE = "sagemaker"
-DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+NAMESPACE: Final = "sagemaker"
+DIMENSION: Final = "sagemaker:variant:DesiredInstanceCount"
 TRACKING_POLICY = "target-tracking"
 FROM_ZERO_POLICY = "scale-out-from-zero"
 
@@ -127,6 +127,8 @@ def _metric(endpoint_name: str, spec: ScalingSpec) -> dict[str, Any]:
                 "Statistic": "Average",
             }
         }
+    # The model admits exactly one of the three metric kinds.
+    assert settings.CustomizedMetricSpecification is not None
     return {
         "CustomizedMetricSpecification": settings.CustomizedMetricSpecification.model_dump(
             exclude_none=True
