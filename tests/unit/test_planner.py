@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from endpoint_provider.planner import plan_update
+from endpoint_provider.update_plan import plan_update
 
 
 @pytest.fixture

@@ -12,17 +12,29 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from endpoint_common.observability import logger
+from endpoint_provider.cloudformation.reasons import explain
 from endpoint_provider.desired import DesiredState, desired_state
 from endpoint_provider.naming import Owner, StackLocation, endpoint_name_from_arn
-from endpoint_provider.planner import UpdatePlan, plan_update, variants_to_suspend
 from endpoint_provider.properties import InvalidProperties, parse_properties
-from endpoint_provider.reasons import invalid_properties_reason
+from endpoint_provider.request import (
+    APPLY,
+    AWAIT,
+    DELETE,
+    Budget,
+    Completed,
+    Failed,
+    Outcome,
+    Pending,
+    Progress,
+    ProvisioningFailed,
+    ResourceRequest,
+)
 from endpoint_provider.request_check import checked
 from endpoint_provider.sagemaker_gateway import (
     TRANSIENT_STATUSES,
@@ -33,108 +45,18 @@ from endpoint_provider.sagemaker_gateway import (
 )
 from endpoint_provider.scaling_gateway import ScalingGateway
 from endpoint_provider.settings import ProviderSettings
+from endpoint_provider.update_plan import UpdatePlan, plan_update, variants_to_suspend
 
 if TYPE_CHECKING:
     from types_boto3_sagemaker.type_defs import DescribeEndpointOutputTypeDef
 
 _Result = TypeVar("_Result")
 
-APPLY = "apply"
-AWAIT = "await"
-DELETE = "delete"
 DEFAULT_SERVICE_TIMEOUT = 3600
-# What an invocation started with less than HandoffMarginSeconds keeps after its one wait:
-# enough to check, hand off, and stay clear of crhelper's timer.
-FIT_RESERVE_SECONDS = 10.0
-
-
-@dataclass(frozen=True)
-class ResourceRequest:
-    """What the provisioner needs from a CloudFormation request, without its envelope."""
-
-    request_type: str
-    stack_id: str
-    logical_id: str
-    # As CloudFormation sent it: a map when the template is sane, but anything JSON can hold.
-    properties: Any
-    old_properties: Any = None
-    physical_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Carried from one invocation to the next while a request is in flight."""
-
-    deadline: float
-    stage: str = APPLY
-    invocation: int = 1
-    failure_reason: str | None = None
-    # When SageMaker was last asked, so that a fresh invocation keeps the poll interval.
-    last_poll: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "Deadline": self.deadline,
-            "Stage": self.stage,
-            "Invocation": self.invocation,
-            "FailureReason": self.failure_reason,
-            "LastPoll": self.last_poll,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Progress:
-        return cls(
-            deadline=float(data["Deadline"]),
-            stage=data["Stage"],
-            invocation=int(data["Invocation"]),
-            failure_reason=data.get("FailureReason"),
-            last_poll=data.get("LastPoll"),
-        )
-
-
-@dataclass(frozen=True)
-class Completed:
-    # None: crhelper's generated ID (a Delete or Update that came without one).
-    physical_id: str | None
-    data: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Failed:
-    """Answered with the request's failure ID (`EndpointProvisioner.failure_id`)."""
-
-    reason: str
-
-
-@dataclass(frozen=True)
-class Pending:
-    progress: Progress
-
-
-Outcome = Completed | Failed | Pending
-
-
-class ProvisioningFailed(Exception):
-    """Ends a request with FAILED; the message is what the user reads in the stack events."""
 
 
 class ConcurrentDelete(ProvisioningFailed):
     """A Delete of this resource ran while its Create was in flight and removed part of it."""
-
-
-class Budget:
-    """How long this invocation may keep polling before it must hand off."""
-
-    def __init__(self, remaining_seconds: Callable[[], float], handoff_margin: float):
-        self._remaining_seconds = remaining_seconds
-        self._handoff_margin = handoff_margin
-
-    def allows_wait(self, seconds: float) -> bool:
-        return self._remaining_seconds() - seconds > self._handoff_margin
-
-    def fits(self, seconds: float) -> bool:
-        """Whether the invocation outlives a wait of `seconds` with some time to spare."""
-        return self._remaining_seconds() - seconds > FIT_RESERVE_SECONDS
 
 
 class EndpointProvisioner:
@@ -578,47 +500,11 @@ def _failure_reason(endpoint: DescribeEndpointOutputTypeDef, what: str) -> str:
     return f"endpoint {endpoint['EndpointName']} {what}: {reason}"
 
 
-_THROTTLING_CODES = frozenset(
-    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
-)
-_ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
-
-
-def explain(error: Exception) -> str:
-    """What the user reads for a failure, leading with what to do about it."""
-    if isinstance(error, InvalidProperties):
-        # The reason may shorten them to fit CloudFormation's 256 characters; the log has all.
-        logger.error("invalid properties", problems=error.problems)
-        return invalid_properties_reason(error.problems)
-    if isinstance(error, ProvisioningFailed | ForeignResource):
-        return str(error)
-    if isinstance(error, EndpointBusy):
-        return (
-            f"endpoint {error} started changing on its own (SageMaker maintenance?); "
-            "retry the stack operation"
-        )
-    if isinstance(error, ClientError):
-        return _aws_reason(error)
-    if isinstance(error, BotoCoreError):
-        return f"AWS unreachable after retries, retry the stack operation: {error}"
-    logger.exception("unexpected provider error")
-    return f"provider error {type(error).__name__}: {error}; retry, and report it if it persists"
-
-
-def _aws_reason(error: ClientError) -> str:
-    details = error.response.get("Error", {})
-    code = details.get("Code")
-    reason = f"{error.operation_name} refused: {details.get('Message') or code}"
-    if code in _THROTTLING_CODES:
-        return f"{reason} (throttled after retries; retry the stack operation later)"
-    if code in _ACCESS_DENIED_CODES:
-        return f"{reason} (grant it to the provider function's role)"
-    return reason
-
-
-def _lenient_service_timeout(raw: Any) -> int:
+def _lenient_service_timeout(raw: object) -> int:
+    # Properties that are not a map, or an infinite ServiceTimeout: parsing reports them.
+    if not isinstance(raw, dict):
+        return DEFAULT_SERVICE_TIMEOUT
     try:
         return min(max(int(raw.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)), 1), 3600)
-    # Properties that are not a map, or an infinite ServiceTimeout: parsing reports them.
-    except (AttributeError, TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError):
         return DEFAULT_SERVICE_TIMEOUT

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from endpoint_provider import scaling_plan
+from endpoint_provider import scaling_requests
 from endpoint_provider.api_shapes import request_problems, service_model
 from endpoint_provider.desired import DesiredState, ScalingSpec
 from endpoint_provider.naming import StackLocation
@@ -60,18 +60,23 @@ def _scaling_requests(
     where = f"{_variant_path(desired, spec.variant_name)}.AutoScaling"
     name = desired.endpoint_name
     found = [
-        (where, AUTOSCALING, "RegisterScalableTarget", scaling_plan.scalable_target(name, spec)),
-        (where, AUTOSCALING, "PutScalingPolicy", scaling_plan.tracking_policy(name, spec)),
+        (
+            where,
+            AUTOSCALING,
+            "RegisterScalableTarget",
+            scaling_requests.scalable_target(name, spec),
+        ),
+        (where, AUTOSCALING, "PutScalingPolicy", scaling_requests.tracking_policy(name, spec)),
     ]
-    if scaling_plan.scales_to_zero(spec):
+    if scaling_requests.scales_to_zero(spec):
         policy_arn = _policy_arn(desired, spec)
         found += [
-            (where, AUTOSCALING, "PutScalingPolicy", scaling_plan.from_zero_policy(name, spec)),
+            (where, AUTOSCALING, "PutScalingPolicy", scaling_requests.from_zero_policy(name, spec)),
             (
                 where,
                 CLOUDWATCH,
                 "PutMetricAlarm",
-                scaling_plan.from_zero_alarm(name, spec, policy_arn),
+                scaling_requests.from_zero_alarm(name, spec, policy_arn),
             ),
         ]
     return found
@@ -88,9 +93,9 @@ def _variant_path(desired: DesiredState, variant_name: str) -> str:
 def _policy_arn(desired: DesiredState, spec: ScalingSpec) -> str:
     """An ARN of the shape Application Auto Scaling will return, for the alarm's action."""
     where = StackLocation.of(desired.owner.stack_id)
-    resource = scaling_plan.resource_id(desired.endpoint_name, spec.variant_name)
+    resource = scaling_requests.resource_id(desired.endpoint_name, spec.variant_name)
     return (
         f"arn:{where.partition}:autoscaling:{where.region}:{where.account}:scalingPolicy:"
-        f"00000000-0000-0000-0000-000000000000:resource/{scaling_plan.NAMESPACE}/{resource}:"
-        f"policyName/{scaling_plan.FROM_ZERO_POLICY}"
+        f"00000000-0000-0000-0000-000000000000:resource/{scaling_requests.NAMESPACE}/{resource}:"
+        f"policyName/{scaling_requests.FROM_ZERO_POLICY}"
     )

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from endpoint_provider.reasons import reason_for_cloudformation
+from endpoint_provider.cloudformation.reasons import reason_for_cloudformation
 
 SQS_SOURCE = "aws:sqs"
 

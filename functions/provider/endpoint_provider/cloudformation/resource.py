@@ -24,8 +24,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crhelper import CfnResource
 
 from endpoint_common.observability import logger
-from endpoint_provider.delivery import ResponseDelivery
-from endpoint_provider.reasons import reason_for_cloudformation
+from endpoint_provider.cloudformation.delivery import ResponseDelivery
+from endpoint_provider.cloudformation.reasons import reason_for_cloudformation
 
 # The timer fires this long before Lambda's timeout (a tenth of short invocations), leaving
 # the delivery time for a few attempts.
