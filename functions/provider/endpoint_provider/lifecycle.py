@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -28,6 +28,7 @@ from endpoint_provider.request import (
     DELETE,
     Budget,
     Completed,
+    DesiredStates,
     Failed,
     Outcome,
     Pending,
@@ -74,7 +75,19 @@ class EndpointProvisioner:
         self._clock = clock
         self._sleep = sleep
 
-    def failure_id(self, request: ResourceRequest) -> str | None:
+    def desired_states(self, request: ResourceRequest) -> DesiredStates:
+        """The request's new and old desired states, parsed once for the whole request. New
+        properties that do not parse are kept as the problem, raised by whatever needs them;
+        old ones that do not (the rollback of an update rejected for them) count as unknown."""
+        try:
+            new = self._desired(request.properties, request)
+        except Exception as error:
+            return DesiredStates(None, problem=error, old=self._old_desired(request))
+        return DesiredStates(new, old=self._old_desired(request))
+
+    def failure_id(
+        self, request: ResourceRequest, states: DesiredStates | None = None
+    ) -> str | None:
         """The physical ID a FAILED answer carries. Update and Delete keep theirs (None). A
         Create names the endpoint it was making, so the rollback Delete removes whatever it left
         behind; None when its properties name nothing, since nothing was made. Never raises:
@@ -82,7 +95,9 @@ class EndpointProvisioner:
         if request.request_type != "Create":
             return None
         try:
-            desired = self._desired(request.properties, request)
+            desired = (states or self.desired_states(request)).new
+            if desired is None:
+                return None
             return StackLocation.of(request.stack_id).endpoint_arn(desired.endpoint_name)
         except Exception:
             return None
@@ -93,17 +108,27 @@ class EndpointProvisioner:
         margin = min(self._settings.deadline_margin_seconds, timeout / 4)
         return Progress(deadline=self._clock() + timeout - margin)
 
-    def handle(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
+    def handle(
+        self,
+        request: ResourceRequest,
+        progress: Progress,
+        budget: Budget,
+        states: DesiredStates | None = None,
+    ) -> Outcome:
+        """One step of the request; `states` as `desired_states` gave them, else parsed here."""
         run = {"Create": self._create, "Update": self._update, "Delete": self._delete}
         try:
-            return run[request.request_type](request, progress, budget)
+            states = states or self.desired_states(request)
+            return run[request.request_type](request, states, progress, budget)
         except Exception as error:
             return Failed(explain(error))
 
     # Create
 
-    def _create(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
-        desired = self._desired(request.properties, request)
+    def _create(
+        self, request: ResourceRequest, states: DesiredStates, progress: Progress, budget: Budget
+    ) -> Outcome:
+        desired = states.required_new()
         if progress.stage == DELETE:
             return self._discard(desired.owner, progress, budget)
         try:
@@ -172,9 +197,10 @@ class EndpointProvisioner:
 
     # Update
 
-    def _update(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
-        new = self._desired(request.properties, request)
-        old = self._old_desired(request)
+    def _update(
+        self, request: ResourceRequest, states: DesiredStates, progress: Progress, budget: Budget
+    ) -> Outcome:
+        new, old = states.required_new(), states.old
         current_name = self._current_endpoint_name(request) or new.endpoint_name
         plan = plan_update(old, new, current_name)
         logger.info("update planned", reasons=plan.reasons)
@@ -332,8 +358,10 @@ class EndpointProvisioner:
 
     # Delete
 
-    def _delete(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
-        name = self._current_endpoint_name(request) or self._unanswered_create_name(request)
+    def _delete(
+        self, request: ResourceRequest, states: DesiredStates, progress: Progress, budget: Budget
+    ) -> Outcome:
+        name = self._current_endpoint_name(request) or _unanswered_create_name(states)
         if name is None:
             return Completed(request.physical_id)
         owner = Owner(request.stack_id, request.logical_id, name)
@@ -447,7 +475,7 @@ class EndpointProvisioner:
                 )
             pause = interval
 
-    def _desired(self, raw: Any, request: ResourceRequest) -> DesiredState:
+    def _desired(self, raw: object, request: ResourceRequest) -> DesiredState:
         desired = desired_state(
             parse_properties(raw),
             stack_id=request.stack_id,
@@ -458,20 +486,11 @@ class EndpointProvisioner:
         return checked(desired)
 
     def _old_desired(self, request: ResourceRequest) -> DesiredState | None:
+        if request.request_type != "Update":
+            return None
         try:
             return self._desired(request.old_properties or {}, request)
         except InvalidProperties:
-            return None
-
-    def _unanswered_create_name(self, request: ResourceRequest) -> str | None:
-        """A physical ID that names no endpoint comes from a Create whose answer never reached
-        CloudFormation (its ResponseURL unreachable, or CloudFormation's own timeout) or that
-        failed before naming anything. The endpoint such a Create may still have made is the
-        one its properties name; the ownership tags (this stack, this logical ID) decide
-        whether it is this resource's to delete."""
-        try:
-            return self._desired(request.properties, request).endpoint_name
-        except Exception:
             return None
 
     def _current_endpoint_name(self, request: ResourceRequest) -> str | None:
@@ -498,6 +517,15 @@ class UpdateRolledBack(ProvisioningFailed):
 def _failure_reason(endpoint: DescribeEndpointOutputTypeDef, what: str) -> str:
     reason = endpoint.get("FailureReason") or "SageMaker gave no FailureReason"
     return f"endpoint {endpoint['EndpointName']} {what}: {reason}"
+
+
+def _unanswered_create_name(states: DesiredStates) -> str | None:
+    """A physical ID that names no endpoint comes from a Create whose answer never reached
+    CloudFormation (its ResponseURL unreachable, or CloudFormation's own timeout) or that
+    failed before naming anything. The endpoint such a Create may still have made is the one
+    its properties name; the ownership tags (this stack, this logical ID) decide whether it is
+    this resource's to delete."""
+    return states.new.endpoint_name if states.new else None
 
 
 def _lenient_service_timeout(raw: object) -> int:

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from endpoint_provider.desired import DesiredState
+
 APPLY = "apply"
 AWAIT = "await"
 DELETE = "delete"
@@ -62,6 +64,24 @@ class Progress:
         )
 
 
+@dataclass(frozen=True)
+class DesiredStates:
+    """A request's properties, parsed once at the door (`Provisioner.desired_states`)."""
+
+    # None when the properties do not parse; `problem` is why.
+    new: DesiredState | None
+    problem: Exception | None = None
+    # An Update's old properties; None for other requests, or when they no longer parse.
+    old: DesiredState | None = None
+
+    def required_new(self) -> DesiredState:
+        """The new desired state; raises what kept the properties from parsing."""
+        if self.new is None:
+            assert self.problem is not None
+            raise self.problem
+        return self.new
+
+
 class Budget:
     """How long this invocation may keep polling before it must hand off."""
 
@@ -106,11 +126,21 @@ class ProvisioningFailed(Exception):
 class Provisioner(Protocol):
     """What the edge asks of the provisioner (`lifecycle.EndpointProvisioner`)."""
 
-    def failure_id(self, request: ResourceRequest) -> str | None: ...
+    def desired_states(self, request: ResourceRequest) -> DesiredStates: ...
+
+    def failure_id(
+        self, request: ResourceRequest, states: DesiredStates | None = None
+    ) -> str | None: ...
 
     def start(self, request: ResourceRequest) -> Progress: ...
 
-    def handle(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome: ...
+    def handle(
+        self,
+        request: ResourceRequest,
+        progress: Progress,
+        budget: Budget,
+        states: DesiredStates | None = None,
+    ) -> Outcome: ...
 
 
 class Continuation(Protocol):

@@ -25,6 +25,7 @@ from endpoint_provider.request import (
     Budget,
     Completed,
     Continuation,
+    DesiredStates,
     Failed,
     Pending,
     Progress,
@@ -84,9 +85,11 @@ class CloudFormationEdge:
         off; ProvisioningFailed carries the reason of a FAILED answer."""
         try:
             request = resource_request(event)
+            # Parsed once: the failure ID and every stage of the step read the same states.
+            states = self._provisioner().desired_states(request)
             # Every failure from here on, whatever raises it, answers with this ID.
-            self.resource.fail_as(self._provisioner().failure_id(request))
-            outcome = self._step(event, request, context)
+            self.resource.fail_as(self._provisioner().failure_id(request, states))
+            outcome = self._step(event, request, states, context)
             if isinstance(outcome, Pending):
                 self._hand_off(event, outcome, context)
                 return None
@@ -103,7 +106,11 @@ class CloudFormationEdge:
         return outcome.physical_id
 
     def _step(
-        self, event: dict[str, Any], request: ResourceRequest, context: LambdaContext
+        self,
+        event: dict[str, Any],
+        request: ResourceRequest,
+        states: DesiredStates,
+        context: LambdaContext,
     ) -> Completed | Failed | Pending:
         progress = (
             Progress.from_dict(event[PROGRESS_KEY])
@@ -114,7 +121,7 @@ class CloudFormationEdge:
         budget = Budget(
             lambda: context.get_remaining_time_in_millis() / 1000, self._handoff_margin()
         )
-        return self._provisioner().handle(request, progress, budget)
+        return self._provisioner().handle(request, progress, budget, states)
 
     def _hand_off(self, event: dict[str, Any], pending: Pending, context: LambdaContext) -> None:
         logger.info("handing off to a fresh invocation", invocation=pending.progress.invocation)
