@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal
 
 from botocore.exceptions import ClientError
 
@@ -47,11 +47,14 @@ from endpoint_provider.sagemaker_gateway import (
 from endpoint_provider.scaling_gateway import ScalingGateway
 from endpoint_provider.settings import ProviderSettings
 from endpoint_provider.update_plan import UpdatePlan, plan_update, variants_to_suspend
+from endpoint_provider.waiting import Waiter, Waiting
 
 if TYPE_CHECKING:
     from types_boto3_sagemaker.type_defs import DescribeEndpointOutputTypeDef
 
-_Result = TypeVar("_Result")
+# The target of `_gone`: nothing of ours left under the name.
+Gone = Literal["gone"]
+GONE: Gone = "gone"
 
 DEFAULT_SERVICE_TIMEOUT = 3600
 
@@ -73,7 +76,7 @@ class EndpointProvisioner:
         self._scaling = scaling
         self._settings = settings
         self._clock = clock
-        self._sleep = sleep
+        self._waiter = Waiter(settings.poll_interval_seconds, clock, sleep)
 
     def desired_states(self, request: ResourceRequest) -> DesiredStates:
         """The request's new and old desired states, parsed once for the whole request. New
@@ -169,7 +172,14 @@ class EndpointProvisioner:
     def _await_in_service(
         self, desired: DesiredState, progress: Progress, budget: Budget
     ) -> DescribeEndpointOutputTypeDef | Pending:
-        def check() -> DescribeEndpointOutputTypeDef | str:
+        return self._waiter.wait(self._in_service(desired), progress, budget)
+
+    def _in_service(
+        self, desired: DesiredState
+    ) -> Callable[[], DescribeEndpointOutputTypeDef | Waiting]:
+        """Target: the endpoint InService on the desired config."""
+
+        def check() -> DescribeEndpointOutputTypeDef | Waiting:
             endpoint = self._gateway.describe_endpoint(desired.endpoint_name)
             if endpoint is None:
                 raise ConcurrentDelete(
@@ -191,9 +201,9 @@ class EndpointProvisioner:
                 raise UpdateRolledBack(endpoint)
             if status == "Failed":
                 raise ProvisioningFailed(_failure_reason(endpoint, "failed"))
-            return f"endpoint {desired.endpoint_name} is {status}"
+            return Waiting(f"endpoint {desired.endpoint_name} is {status}")
 
-        return self._poll(check, progress, budget)
+        return check
 
     # Update
 
@@ -373,17 +383,31 @@ class EndpointProvisioner:
     ) -> Pending | None:
         """Endpoint first, and only once it is gone its configs and models, so SageMaker never
         runs an endpoint whose config was deleted under it."""
+        gone = self._gone(owner)
+        while True:
+            deleted = self._waiter.wait(gone, progress, budget)
+            if isinstance(deleted, Pending):
+                return deleted
+            self._prune(owner, keep=None)
+            # A Create still in its apply step may have made the endpoint after the first look
+            # and before the prune: delete it too, instead of leaving it without its config.
+            if gone() is GONE:
+                return None
+            progress = replace(progress, last_poll=self._clock())
 
+    def _gone(self, owner: Owner) -> Callable[[], Gone | Waiting]:
+        """Target: no endpoint of this owner's name that is ours (one of another owner is left
+        alone); deletes it once it is settled."""
         ownership_checked = False
 
-        def check() -> bool | str:
+        def check() -> Gone | Waiting:
             nonlocal ownership_checked
             endpoint = self._gateway.describe_endpoint(owner.endpoint_name)
             if endpoint is None:
-                return True
+                return GONE
             if not ownership_checked and not self._gateway.owns_endpoint(endpoint, owner):
                 logger.warning("endpoint left alone: not ours", endpoint=owner.endpoint_name)
-                return True
+                return GONE
             ownership_checked = True
             status = endpoint["EndpointStatus"]
             if status not in TRANSIENT_STATUSES | {"Deleting"}:
@@ -392,35 +416,34 @@ class EndpointProvisioner:
                 with contextlib.suppress(EndpointBusy):
                     self._scaling.reconcile(owner.endpoint_name, ())
                     self._gateway.delete_endpoint(owner.endpoint_name)
-            return f"endpoint {owner.endpoint_name} is {status}, deleting it"
+            return Waiting(f"endpoint {owner.endpoint_name} is {status}, deleting it")
 
-        while True:
-            gone = self._poll(check, progress, budget)
-            if isinstance(gone, Pending):
-                return gone
-            self._prune(owner, keep=None)
-            # A Create still in its apply step may have made the endpoint after the first look
-            # and before the prune: delete it too, instead of leaving it without its config.
-            if check() is True:
-                return None
-            progress = replace(progress, last_poll=self._clock())
+        return check
 
     # Shared steps
 
     def _await_settled(
         self, name: str, owner: Owner, progress: Progress, budget: Budget
     ) -> DescribeEndpointOutputTypeDef | Pending | None:
-        def check() -> DescribeEndpointOutputTypeDef | str | None:
+        return self._waiter.wait(self._settled(name, owner), progress, budget)
+
+    def _settled(
+        self, name: str, owner: Owner
+    ) -> Callable[[], DescribeEndpointOutputTypeDef | Waiting | None]:
+        """Target: our endpoint in a state that takes changes, or None when there is none."""
+
+        def check() -> DescribeEndpointOutputTypeDef | Waiting | None:
             endpoint = self._gateway.describe_endpoint(name)
             if endpoint is None:
                 return None
             if not self._gateway.owns_endpoint(endpoint, owner):
                 raise ForeignResource("endpoint", name, owner)
             if endpoint["EndpointStatus"] in TRANSIENT_STATUSES:
-                return f"endpoint {name} is {endpoint['EndpointStatus']}, waiting to update it"
+                status = endpoint["EndpointStatus"]
+                return Waiting(f"endpoint {name} is {status}, waiting to update it")
             return endpoint
 
-        return self._poll(check, progress, budget)
+        return check
 
     def _owned_endpoint(self, name: str, owner: Owner) -> DescribeEndpointOutputTypeDef | None:
         endpoint = self._gateway.describe_endpoint(name)
@@ -439,41 +462,6 @@ class EndpointProvisioner:
         for model in self._gateway.owned_models(owner):
             if model not in kept_models:
                 self._gateway.delete_model(model)
-
-    def _poll(
-        self, check: Callable[[], _Result | str], progress: Progress, budget: Budget
-    ) -> _Result | Pending:
-        """Calls `check` every poll interval until it returns something other than a string
-        (a string says what we are waiting for), the invocation must hand off, or the deadline
-        passes."""
-        interval = self._settings.poll_interval_seconds
-        pause = progress.last_poll + interval - self._clock() if progress.last_poll else 0
-        checked = False
-        while True:
-            if pause > 0:
-                if self._clock() + pause >= progress.deadline:
-                    raise ProvisioningFailed(
-                        "timed out before the next check (raise ServiceTimeout, at most 3600 s)"
-                    )
-                # Every invocation checks at least once, so that one started with less than
-                # HandoffMarginSeconds left makes progress instead of handing off forever;
-                # early, if it cannot even wait out the interval.
-                if budget.allows_wait(pause) or (not checked and budget.fits(pause)):
-                    self._sleep(pause)
-                elif checked:
-                    return Pending(replace(progress, invocation=progress.invocation + 1))
-            result = check()
-            checked = True
-            last_poll = self._clock()
-            progress = replace(progress, last_poll=last_poll)
-            if not isinstance(result, str):
-                return result
-            if last_poll + interval >= progress.deadline:
-                raise ProvisioningFailed(
-                    f"timed out: {result} (raise ServiceTimeout, at most 3600 s, or check the "
-                    "endpoint in the SageMaker console)"
-                )
-            pause = interval
 
     def _desired(self, raw: object, request: ResourceRequest) -> DesiredState:
         desired = desired_state(
