@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from endpoint_provider import scaling_requests
-from endpoint_provider.update_plan import plan_update, variants_to_suspend
+from endpoint_provider.update_plan import UpdatePlan, plan_update, variants_to_suspend
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_a_scaling_only_change_needs_no_new_config(autoscaled, state):
     plan = plan_update(old_state, new_state, old_state.endpoint_name)
 
     # Then only scaling changes, in place
-    assert plan.scaling_changed and not plan.new_config and not plan.replace
+    assert plan == UpdatePlan(reasons=("autoscaling: in place",))
 
 
 def test_a_deployment_config_change_alone_needs_no_new_config(autoscaled, state):
@@ -92,7 +92,7 @@ def test_a_deployment_config_change_alone_needs_no_new_config(autoscaled, state)
         }
     }
     old_state, new_state = state(autoscaled), state(new)
-    assert plan_update(old_state, new_state, old_state.endpoint_name).changes_nothing
+    assert plan_update(old_state, new_state, old_state.endpoint_name) == UpdatePlan()
 
 
 def test_instance_type_changes_and_removals_of_registered_variants_suspend_scaling(
