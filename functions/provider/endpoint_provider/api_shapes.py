@@ -13,6 +13,7 @@ import difflib
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, cast
@@ -68,7 +69,7 @@ def conform(shape: Shape, value: Any) -> Conformed:
     return Conformed(_conform(shape, value, "", problems), problems)
 
 
-def request_problems(service: str, operation: str, request: dict[str, Any]) -> list[str]:
+def request_problems(service: str, operation: str, request: Mapping[str, Any]) -> list[str]:
     """Every rule of the operation's input shape that `request` breaks, as text."""
     found = conform(input_shape(service, operation), request).problems
     return [f"{path}: {message}" if path else message for path, message in found]

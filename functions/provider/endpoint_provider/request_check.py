@@ -9,6 +9,7 @@ one of those requests after the model and config exist.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from endpoint_provider import scaling_requests
@@ -37,13 +38,15 @@ def checked(desired: DesiredState) -> DesiredState:
     return desired
 
 
-def requests_of(desired: DesiredState) -> list[tuple[str, str, str, dict[str, Any]]]:
+def requests_of(desired: DesiredState) -> list[tuple[str, str, str, Mapping[str, Any]]]:
     """(the property it comes from, service, operation, request) for every mutating request
     the provider may send for `desired`. SageMaker's requests carry the properties under their
     own paths, so they need no property named."""
     tags = [{"Key": key, "Value": value} for key, value in desired.tags.items()]
     endpoint = {"EndpointName": desired.endpoint_name, "EndpointConfigName": desired.config.name}
-    found = [("", SAGEMAKER, "CreateModel", {**m.request, "Tags": tags}) for m in desired.models]
+    found: list[tuple[str, str, str, Mapping[str, Any]]] = [
+        ("", SAGEMAKER, "CreateModel", {**m.request, "Tags": tags}) for m in desired.models
+    ]
     found += [
         ("", SAGEMAKER, "CreateEndpointConfig", {**desired.config.request, "Tags": tags}),
         ("", SAGEMAKER, "CreateEndpoint", {**endpoint, "Tags": tags}),
@@ -56,7 +59,7 @@ def requests_of(desired: DesiredState) -> list[tuple[str, str, str, dict[str, An
 
 def _scaling_requests(
     desired: DesiredState, spec: ScalingSpec
-) -> list[tuple[str, str, str, dict[str, Any]]]:
+) -> list[tuple[str, str, str, Mapping[str, Any]]]:
     where = f"{_variant_path(desired, spec.variant_name)}.AutoScaling"
     name = desired.endpoint_name
     found = [
