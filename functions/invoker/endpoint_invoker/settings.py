@@ -12,7 +12,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+from endpoint_common.sagemaker_names import SAGEMAKER_NAME_PATTERN
+
+ENDPOINT_NAME = re.compile(SAGEMAKER_NAME_PATTERN)
 REALTIME_PAYLOAD_LIMIT = 6 * 1024 * 1024
 # Two attempts (a read timeout is retried) must fit in the function's 60 s timeout; a model
 # slower than this belongs on an asynchronous endpoint.

@@ -15,9 +15,6 @@ from typing import Any, get_args
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-# What SageMaker accepts as a name (botocore's EndpointName, ModelName, VariantName...).
-SAGEMAKER_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
-
 
 class Problems(ValueError):
     """Raised by model validators: several problems, each at a path relative to the model."""
