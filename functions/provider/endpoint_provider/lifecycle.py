@@ -25,6 +25,7 @@ from endpoint_provider.properties import InvalidProperties, parse_properties
 from endpoint_provider.request import (
     APPLY,
     AWAIT,
+    DEFAULT_SERVICE_TIMEOUT,
     DELETE,
     Budget,
     Completed,
@@ -56,8 +57,6 @@ if TYPE_CHECKING:
 Gone = Literal["gone"]
 GONE: Gone = "gone"
 
-DEFAULT_SERVICE_TIMEOUT = 3600
-
 
 class ConcurrentDelete(ProvisioningFailed):
     """A Delete of this resource ran while its Create was in flight and removed part of it."""
@@ -82,11 +81,18 @@ class EndpointProvisioner:
         """The request's new and old desired states, parsed once for the whole request. New
         properties that do not parse are kept as the problem, raised by whatever needs them;
         old ones that do not (the rollback of an update rejected for them) count as unknown."""
+        problem = None
         try:
-            new = self._desired(request.properties, request)
+            new: DesiredState | None = self._desired(request.properties, request)
         except Exception as error:
-            return DesiredStates(None, problem=error, old=self._old_desired(request))
-        return DesiredStates(new, old=self._old_desired(request))
+            new, problem = None, error
+        return DesiredStates(
+            new,
+            problem=problem,
+            old=self._old_desired(request),
+            service_timeout=_lenient_service_timeout(request.properties),
+            endpoint_names=_endpoint_names(request.properties, request.old_properties),
+        )
 
     def failure_id(
         self, request: ResourceRequest, states: DesiredStates | None = None
@@ -105,9 +111,9 @@ class EndpointProvisioner:
         except Exception:
             return None
 
-    def start(self, request: ResourceRequest) -> Progress:
+    def start(self, request: ResourceRequest, states: DesiredStates | None = None) -> Progress:
         """The first invocation's progress: the deadline stays inside CloudFormation's wait."""
-        timeout = _lenient_service_timeout(request.properties)
+        timeout = (states or self.desired_states(request)).service_timeout
         margin = min(self._settings.deadline_margin_seconds, timeout / 4)
         return Progress(deadline=self._clock() + timeout - margin)
 
@@ -211,7 +217,7 @@ class EndpointProvisioner:
         self, request: ResourceRequest, states: DesiredStates, progress: Progress, budget: Budget
     ) -> Outcome:
         new, old = states.required_new(), states.old
-        current_name = self._current_endpoint_name(request) or new.endpoint_name
+        current_name = _current_endpoint_name(request, states) or new.endpoint_name
         plan = plan_update(old, new, current_name)
         logger.info("update planned", reasons=plan.reasons)
         if plan.replace:
@@ -295,6 +301,13 @@ class EndpointProvisioner:
         self._gateway.retag(endpoint["EndpointArn"], plan.tags_to_add, plan.tag_keys_to_remove)
         if endpoint["EndpointConfigName"] == new.config.name:
             return False
+        self._roll_out(endpoint, new, old)
+        return True
+
+    def _roll_out(
+        self, endpoint: DescribeEndpointOutputTypeDef, new: DesiredState, old: DesiredState | None
+    ) -> None:
+        """Puts the endpoint on the new config, its scaling suspended where SageMaker demands."""
         self._ensure_children(new)
         try:
             self._suspend_scaling(endpoint, new)
@@ -304,7 +317,6 @@ class EndpointProvisioner:
             # must not stay suspended.
             self._undo_update_quietly(old, new, keep=endpoint["EndpointConfigName"])
             raise
-        return True
 
     def _undo_update_quietly(self, old: DesiredState | None, new: DesiredState, keep: str) -> None:
         """Undoes what it can; the original failure is what the user must read. The rollback
@@ -371,7 +383,7 @@ class EndpointProvisioner:
     def _delete(
         self, request: ResourceRequest, states: DesiredStates, progress: Progress, budget: Budget
     ) -> Outcome:
-        name = self._current_endpoint_name(request) or _unanswered_create_name(states)
+        name = _current_endpoint_name(request, states) or _unanswered_create_name(states)
         if name is None:
             return Completed(request.physical_id)
         owner = Owner(request.stack_id, request.logical_id, name)
@@ -481,18 +493,6 @@ class EndpointProvisioner:
         except InvalidProperties:
             return None
 
-    def _current_endpoint_name(self, request: ResourceRequest) -> str | None:
-        """The physical ID's endpoint name, in its original case when the properties know it:
-        SageMaker lower-cases the name inside the ARN."""
-        arn_name = endpoint_name_from_arn(request.physical_id)
-        if arn_name is None:
-            return None
-        for raw in (request.properties, request.old_properties):
-            named = raw.get("EndpointName") if isinstance(raw, dict) else None
-            if isinstance(named, str) and named.lower() == arn_name.lower():
-                return named
-        return arn_name
-
 
 class UpdateRolledBack(ProvisioningFailed):
     """The endpoint is InService again, but on a config other than the one requested."""
@@ -514,6 +514,23 @@ def _unanswered_create_name(states: DesiredStates) -> str | None:
     its properties name; the ownership tags (this stack, this logical ID) decide whether it is
     this resource's to delete."""
     return states.new.endpoint_name if states.new else None
+
+
+def _current_endpoint_name(request: ResourceRequest, states: DesiredStates) -> str | None:
+    """The physical ID's endpoint name, in its original case when the properties know it:
+    SageMaker lower-cases the name inside the ARN."""
+    arn_name = endpoint_name_from_arn(request.physical_id)
+    if arn_name is None:
+        return None
+    for named in states.endpoint_names:
+        if named.lower() == arn_name.lower():
+            return named
+    return arn_name
+
+
+def _endpoint_names(*raws: object) -> tuple[str, ...]:
+    named = (raw.get("EndpointName") if isinstance(raw, dict) else None for raw in raws)
+    return tuple(name for name in named if isinstance(name, str))
 
 
 def _lenient_service_timeout(raw: object) -> int:

@@ -15,6 +15,7 @@ from endpoint_provider.desired import DesiredState
 APPLY = "apply"
 AWAIT = "await"
 DELETE = "delete"
+DEFAULT_SERVICE_TIMEOUT = 3600
 # What an invocation started with less than HandoffMarginSeconds keeps after its one wait:
 # enough to check, hand off, and stay clear of crhelper's timer.
 FIT_RESERVE_SECONDS = 10.0
@@ -73,6 +74,11 @@ class DesiredStates:
     problem: Exception | None = None
     # An Update's old properties; None for other requests, or when they no longer parse.
     old: DesiredState | None = None
+    # Read leniently, for what must go on when the properties do not parse (a Delete, the
+    # deadline of a request that will fail): the wait's length, and each EndpointName as
+    # written (new, then old).
+    service_timeout: int = DEFAULT_SERVICE_TIMEOUT
+    endpoint_names: tuple[str, ...] = ()
 
     def required_new(self) -> DesiredState:
         """The new desired state; raises what kept the properties from parsing."""
@@ -132,7 +138,7 @@ class Provisioner(Protocol):
         self, request: ResourceRequest, states: DesiredStates | None = None
     ) -> str | None: ...
 
-    def start(self, request: ResourceRequest) -> Progress: ...
+    def start(self, request: ResourceRequest, states: DesiredStates | None = None) -> Progress: ...
 
     def handle(
         self,

@@ -115,7 +115,7 @@ class CloudFormationEdge:
         progress = (
             Progress.from_dict(event[PROGRESS_KEY])
             if PROGRESS_KEY in event
-            else self._provisioner().start(request)
+            else self._provisioner().start(request, states)
         )
         logger.info("request step started", stage=progress.stage, invocation=progress.invocation)
         budget = Budget(
