@@ -6,7 +6,7 @@
 #
 #   make venv         .venv from requirements-dev.txt (pytest, ruff, moto, cfn-lint, layer deps)
 #   make sam-venv     .venv-sam from requirements-sam.txt (aws-sam-cli pins its own boto3)
-#   make lint         ruff check + ruff format --check
+#   make lint         ruff check + ruff format --check + mypy (strict) on functions/ and layers/
 #   make validate     sam validate --lint (cfn-lint through SAM; no credentials, no network)
 #   make build        sam build, a real python3.13 first on PATH (skipped, with a warning, if none)
 #   make unit         pytest tests/unit
@@ -120,9 +120,12 @@ $(SAM_VENV_STAMP): requirements-sam.txt
 	@touch $@
 
 # --- checks --------------------------------------------------------------------------------------
+# mypy once per function: both have an app.py, as Lambda wants, and each sees the layer.
 lint: venv
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/mypy functions/provider layers/shared
+	$(VENV)/bin/mypy functions/invoker layers/shared
 
 validate: sam-venv
 	$(SAM) validate --lint --template-file template.yaml

@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from endpoint_common.aws import AwsClients, botocore_config
 from endpoint_common.observability import logger, metrics, tracer
@@ -30,9 +31,10 @@ def invoker() -> Invoker:
 
 
 @logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
+# Powertools types what its decorators return as Callable[..., Any].
+@tracer.capture_lambda_handler(capture_response=False)  # type: ignore[untyped-decorator]
 @metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event: Any, context: Any) -> dict[str, Any]:
+def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     shape = events.shape_of(event)
     logger.set_correlation_id(events.request_id(event, shape) or context.aws_request_id)
     started = time.perf_counter()

@@ -11,9 +11,10 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from endpoint_provider.lifecycle import Budget, EndpointProvisioner, Failed, ResourceRequest
+from endpoint_provider.cloudformation.reasons import REASON_LIMIT, reason_for_cloudformation
+from endpoint_provider.lifecycle import EndpointProvisioner
 from endpoint_provider.properties import InvalidProperties, parse_properties
-from endpoint_provider.reasons import REASON_LIMIT, reason_for_cloudformation
+from endpoint_provider.request import Budget, Failed, ResourceRequest
 from endpoint_provider.sagemaker_gateway import SageMakerGateway
 from endpoint_provider.scaling_gateway import ScalingGateway
 from endpoint_provider.settings import ProviderSettings

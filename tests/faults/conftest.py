@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-from endpoint_provider.continuation import LambdaContinuation
-from endpoint_provider.delivery import DeliveryTiming, ResponseDelivery
+from endpoint_provider.cloudformation.delivery import DeliveryTiming, ResponseDelivery
+from endpoint_provider.cloudformation.handoff import LambdaContinuation
 from endpoint_provider.lifecycle import EndpointProvisioner
 from endpoint_provider.sagemaker_gateway import SageMakerGateway
 from endpoint_provider.scaling_gateway import ScalingGateway

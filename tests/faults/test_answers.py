@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from endpoint_provider.cfn_resource import Settlement
-from endpoint_provider.continuation import PROGRESS_KEY
-from endpoint_provider.delivery import DeliveryTiming, ResponseDelivery
+from endpoint_provider.cloudformation.delivery import DeliveryTiming, ResponseDelivery
+from endpoint_provider.cloudformation.handoff import PROGRESS_KEY
+from endpoint_provider.cloudformation.resource import Settlement
 from localaws.clock import ClockedContext
 from tests.faults.harness import (
     FIGURES,

@@ -11,7 +11,7 @@ import pytest
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 from endpoint_common.observability import logger
-from endpoint_provider.lifecycle import Budget, Completed, ResourceRequest
+from endpoint_provider.request import Budget, Completed, ResourceRequest
 from localaws.cloudformation import CloudFormation
 from tests.faults.harness import FIGURES, LOGICAL_ID, FaultWorld, base_properties
 

@@ -181,7 +181,7 @@ Resources:
     assert who("functions/provider/app.py", "handler") == "Provider"
     assert who("functions/provider/failures.py", "on_lost_hand_off") == "LostHandOffs"
     assert who("<inline:Lookup>", "handler") == "Lookup"
-    assert who("functions/provider/endpoint_provider/continuation.py", "schedule") is None
+    assert who("functions/provider/endpoint_provider/cloudformation/handoff.py", "schedule") is None
 
 
 def test_every_recorded_call_is_granted(call_recorder, iam_report):

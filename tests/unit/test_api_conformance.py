@@ -8,8 +8,9 @@ import copy
 import pytest
 from botocore.exceptions import ClientError
 
-from endpoint_provider.lifecycle import Budget, EndpointProvisioner, Failed, ResourceRequest
+from endpoint_provider.lifecycle import EndpointProvisioner
 from endpoint_provider.properties import InvalidProperties, parse_properties
+from endpoint_provider.request import Budget, Failed, ResourceRequest
 from endpoint_provider.request_check import checked
 from endpoint_provider.sagemaker_gateway import SageMakerGateway
 from endpoint_provider.scaling_gateway import ScalingGateway

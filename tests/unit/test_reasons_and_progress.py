@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from endpoint_provider.lifecycle import Progress
-from endpoint_provider.reasons import (
+from endpoint_provider.cloudformation.reasons import (
     LOG_STREAM_SUFFIX_ROOM,
     REASON_LIMIT,
     invalid_properties_reason,
     reason_for_cloudformation,
 )
+from endpoint_provider.request import Progress
 
 LOG_STREAM = "2026/11/22/[$LATEST]0123456789abcdef0123456789abcdef"
 

@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from endpoint_provider import scaling_plan
-from endpoint_provider.planner import plan_update, variants_to_suspend
+from endpoint_provider import scaling_requests
+from endpoint_provider.update_plan import UpdatePlan, plan_update, variants_to_suspend
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_a_scaling_only_change_needs_no_new_config(autoscaled, state):
     plan = plan_update(old_state, new_state, old_state.endpoint_name)
 
     # Then only scaling changes, in place
-    assert plan.scaling_changed and not plan.new_config and not plan.replace
+    assert plan == UpdatePlan(reasons=("autoscaling: in place",))
 
 
 def test_a_deployment_config_change_alone_needs_no_new_config(autoscaled, state):
@@ -92,7 +92,7 @@ def test_a_deployment_config_change_alone_needs_no_new_config(autoscaled, state)
         }
     }
     old_state, new_state = state(autoscaled), state(new)
-    assert plan_update(old_state, new_state, old_state.endpoint_name).changes_nothing
+    assert plan_update(old_state, new_state, old_state.endpoint_name) == UpdatePlan()
 
 
 def test_instance_type_changes_and_removals_of_registered_variants_suspend_scaling(
@@ -122,8 +122,8 @@ def test_a_model_only_change_suspends_nothing(autoscaled, state):
 def test_target_tracking_on_invocations(autoscaled, state):
     # When the scaling requests are built
     spec = state(autoscaled).scaling[0]
-    target = scaling_plan.scalable_target("churn", spec)
-    policy = scaling_plan.tracking_policy("churn", spec)
+    target = scaling_requests.scalable_target("churn", spec)
+    policy = scaling_requests.tracking_policy("churn", spec)
 
     # Then they address the variant's instance count with the user's settings
     assert target["ResourceId"] == "endpoint/churn/variant/AllTraffic"
@@ -135,7 +135,7 @@ def test_target_tracking_on_invocations(autoscaled, state):
     }
     assert configuration["ScaleInCooldown"] == 600
     assert "ScaleOutCooldown" not in configuration
-    assert not scaling_plan.scales_to_zero(spec)
+    assert not scaling_requests.scales_to_zero(spec)
 
 
 def test_scale_to_zero_tracks_backlog_and_scales_out_of_zero(autoscaled, state):
@@ -149,16 +149,16 @@ def test_scale_to_zero_tracks_backlog_and_scales_out_of_zero(autoscaled, state):
     spec = state(autoscaled).scaling[0]
 
     # When the requests are built
-    tracking = scaling_plan.tracking_policy("churn", spec)
-    step = scaling_plan.from_zero_policy("churn", spec)
-    alarm = scaling_plan.from_zero_alarm("churn", spec, "arn:policy")
+    tracking = scaling_requests.tracking_policy("churn", spec)
+    step = scaling_requests.from_zero_policy("churn", spec)
+    alarm = scaling_requests.from_zero_alarm("churn", spec, "arn:policy")
 
     # Then tracking follows the backlog per instance of this endpoint
     metric = tracking["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]
     assert metric["MetricName"] == "ApproximateBacklogSizePerInstance"
     assert metric["Dimensions"] == [{"Name": "EndpointName", "Value": "churn"}]
     # And a step policy, triggered by HasBacklogWithoutCapacity, adds the first instance
-    assert scaling_plan.scales_to_zero(spec)
+    assert scaling_requests.scales_to_zero(spec)
     assert step["StepScalingPolicyConfiguration"]["StepAdjustments"] == [
         {"MetricIntervalLowerBound": 0, "ScalingAdjustment": 1}
     ]

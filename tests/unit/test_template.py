@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from endpoint_provider.property_errors import SAGEMAKER_NAME_PATTERN
+from endpoint_common.sagemaker_names import SAGEMAKER_NAME_PATTERN
 from localaws.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]

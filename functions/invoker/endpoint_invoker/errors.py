@@ -99,7 +99,7 @@ def _model_error(error: ClientError, message: str) -> Answer:
     return Answer.error(
         424,
         "ModelError",
-        response.get("OriginalMessage") or message,
+        str(response.get("OriginalMessage") or message),
         originalStatusCode=original_status,
         logStreamArn=response.get("LogStreamArn"),
     )

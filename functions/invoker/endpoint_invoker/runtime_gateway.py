@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
@@ -12,12 +12,21 @@ from botocore.exceptions import ClientError
 from endpoint_invoker.invocation import ASYNC_OPTIONS, Answer, BadRequest, Invocation
 from endpoint_invoker.settings import InvokerSettings, MisconfiguredInvoker
 
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+    from types_boto3_sagemaker_runtime import SageMakerRuntimeClient
+
 NOT_FOUND = frozenset({"NoSuchKey", "404"})
 DENIED = frozenset({"AccessDenied", "403"})
 
 
 class RuntimeGateway:
-    def __init__(self, runtime: Any, s3: Callable[[], Any], settings: InvokerSettings):
+    def __init__(
+        self,
+        runtime: SageMakerRuntimeClient,
+        s3: Callable[[], S3Client],
+        settings: InvokerSettings,
+    ):
         """`s3` builds the S3 client on first use: real-time calls never need it, and building
         it would cost every cold start about 30 ms."""
         self._runtime = runtime
@@ -48,11 +57,12 @@ class RuntimeGateway:
         bucket = self._async_bucket()
         key = f"{self._settings.async_input_prefix}{uuid.uuid4()}"
         self._s3().put_object(Bucket=bucket, Key=key, Body=invocation.body)
+        # String options only (ASYNC_OPTIONS), though the call's other keyword arguments are ints.
+        options: dict[str, Any] = {**_content_types(invocation), **invocation.options}
         response = self._runtime.invoke_endpoint_async(
             EndpointName=self._settings.endpoint_name,
             InputLocation=f"s3://{bucket}/{key}",
-            **_content_types(invocation),
-            **invocation.options,
+            **options,
         )
         return Answer.json(
             202,

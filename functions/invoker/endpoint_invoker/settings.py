@@ -12,7 +12,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+from endpoint_common.sagemaker_names import SAGEMAKER_NAME_PATTERN
+
+ENDPOINT_NAME = re.compile(SAGEMAKER_NAME_PATTERN)
 REALTIME_PAYLOAD_LIMIT = 6 * 1024 * 1024
 # Two attempts (a read timeout is retried) must fit in the function's 60 s timeout; a model
 # slower than this belongs on an asynchronous endpoint.
@@ -33,7 +35,7 @@ class InvokerSettings:
 
     @classmethod
     def from_environment(cls, environment: Mapping[str, str] = os.environ) -> InvokerSettings:
-        name = environment.get("SAGEMAKER_ENDPOINT_NAME")
+        name = environment.get("SAGEMAKER_ENDPOINT_NAME", "")
         timeout = environment.get("RUNTIME_READ_TIMEOUT_SECONDS", DEFAULT_READ_TIMEOUT)
         problems = [_name_problem(name), _timeout_problem(timeout)]
         if any(problems):

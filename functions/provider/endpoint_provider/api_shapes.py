@@ -13,12 +13,13 @@ import difflib
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from botocore.loaders import Loader
-from botocore.model import ServiceModel, Shape
+from botocore.model import ListShape, MapShape, ServiceModel, Shape, StringShape, StructureShape
 from pydantic_core import SchemaError, SchemaValidator, ValidationError, core_schema
 
 # The ranges the services' Java-typed members hold when the model states no min or max.
@@ -40,7 +41,8 @@ _PATTERN_HINTS = {
 @cache
 def service_description(service: str) -> dict[str, Any]:
     """The service model botocore ships (in Lambda, the layer's botocore), as loaded."""
-    return Loader().load_service_model(service, "service-2")
+    description: dict[str, Any] = Loader().load_service_model(service, "service-2")
+    return description
 
 
 @cache
@@ -48,8 +50,11 @@ def service_model(service: str) -> ServiceModel:
     return ServiceModel(service_description(service), service)
 
 
-def input_shape(service: str, operation: str) -> Shape:
-    return service_model(service).operation_model(operation).input_shape
+def input_shape(service: str, operation: str) -> StructureShape:
+    shape = service_model(service).operation_model(operation).input_shape
+    # Every operation the provider checks takes parameters.
+    assert shape is not None, f"{service} {operation} has no input"
+    return shape
 
 
 @dataclass
@@ -64,7 +69,7 @@ def conform(shape: Shape, value: Any) -> Conformed:
     return Conformed(_conform(shape, value, "", problems), problems)
 
 
-def request_problems(service: str, operation: str, request: dict[str, Any]) -> list[str]:
+def request_problems(service: str, operation: str, request: Mapping[str, Any]) -> list[str]:
     """Every rule of the operation's input shape that `request` breaks, as text."""
     found = conform(input_shape(service, operation), request).problems
     return [f"{path}: {message}" if path else message for path, message in found]
@@ -89,16 +94,19 @@ def _conform(shape: Shape, value: Any, path: str, problems: list[tuple[str, str]
         # Left to whoever declared the member a document (the provider's own AutoScaling).
         return value
     kind = shape.type_name
+    # botocore's ShapeResolver builds the class the type name says.
     if kind == "structure":
-        return _structure(shape, value, path, problems)
+        return _structure(cast(StructureShape, shape), value, path, problems)
     if kind == "list":
-        return _list(shape, value, path, problems)
+        return _list(cast(ListShape, shape), value, path, problems)
     if kind == "map":
-        return _map(shape, value, path, problems)
+        return _map(cast(MapShape, shape), value, path, problems)
     return _scalar(shape, value, path, problems)
 
 
-def _structure(shape: Shape, value: Any, path: str, problems: list[tuple[str, str]]) -> Any:
+def _structure(
+    shape: StructureShape, value: Any, path: str, problems: list[tuple[str, str]]
+) -> Any:
     if not isinstance(value, dict):
         problems.append((path, "must be a map of properties"))
         return value
@@ -123,7 +131,7 @@ def _unknown(path: str, name: Any, known: list[str]) -> tuple[str, str]:
     return (join(path, name), f"unknown property{hint}")
 
 
-def _list(shape: Shape, value: Any, path: str, problems: list[tuple[str, str]]) -> Any:
+def _list(shape: ListShape, value: Any, path: str, problems: list[tuple[str, str]]) -> Any:
     if not isinstance(value, list):
         problems.append((path, "must be a list"))
         return value
@@ -131,7 +139,7 @@ def _list(shape: Shape, value: Any, path: str, problems: list[tuple[str, str]]) 
     return [_conform(shape.member, item, join(path, i), problems) for i, item in enumerate(value)]
 
 
-def _map(shape: Shape, value: Any, path: str, problems: list[tuple[str, str]]) -> Any:
+def _map(shape: MapShape, value: Any, path: str, problems: list[tuple[str, str]]) -> Any:
     if isinstance(value, str):
         # CloudFormation's Json-typed properties (a container's Environment) may arrive as a
         # JSON string of an object; SageMaker only ever receives the object.
@@ -169,7 +177,7 @@ def _scalar(shape: Shape, value: Any, path: str, problems: list[tuple[str, str]]
     if kind == "boolean":
         return _boolean(value, path, problems)
     if kind == "string":
-        return _string(shape, value, path, problems)
+        return _string(cast(StringShape, shape), value, path, problems)
     if kind == "blob" and isinstance(value, str | bytes):
         return value
     problems.append((path, f"must be a {kind}"))
@@ -237,7 +245,7 @@ def _boolean(value: Any, path: str, problems: list[tuple[str, str]]) -> Any:
     return value
 
 
-def _string(shape: Shape, value: Any, path: str, problems: list[tuple[str, str]]) -> Any:
+def _string(shape: StringShape, value: Any, path: str, problems: list[tuple[str, str]]) -> Any:
     if not isinstance(value, str):
         problems.append((path, f"must be a string, got {shown(value)}"))
         return value

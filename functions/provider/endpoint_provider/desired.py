@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from endpoint_provider.naming import Owner, child_name, derived_endpoint_name
 from endpoint_provider.properties import (
     AutoScalingSpec,
@@ -27,7 +29,7 @@ VARIANT_ONLY_FIELDS = {"AutoScaling", "Containers", "ModelName"}
 # model and config names digest the requests, and a name that changed with a provider upgrade
 # would make the next stack update redeploy the endpoint for nothing.
 MODEL_DEFAULTS = {"EnableNetworkIsolation": False}
-CONTAINER_DEFAULTS = {"Environment": {}}
+CONTAINER_DEFAULTS: dict[str, dict[str, str]] = {"Environment": {}}
 VARIANT_DEFAULTS = {"InitialVariantWeight": 1.0}
 DATA_CAPTURE_DEFAULTS = {"EnableCapture": True}
 VARIANT_LISTS = ("ProductionVariants", "ShadowProductionVariants")
@@ -47,7 +49,9 @@ class ConfigSpec:
 
     @property
     def variants(self) -> list[dict[str, Any]]:
-        return self.request["ProductionVariants"] + self.request.get("ShadowProductionVariants", [])
+        variants: list[dict[str, Any]] = self.request["ProductionVariants"]
+        shadows: list[dict[str, Any]] = self.request.get("ShadowProductionVariants", [])
+        return variants + shadows
 
     @property
     def model_names(self) -> list[str]:
@@ -99,6 +103,8 @@ def desired_state(
 
     def model_for(variant: ProductionVariantSpec) -> str:
         if not (variant.Containers or properties.serves_own_model(variant)):
+            # Parsing made sure a variant without containers of its own names a model.
+            assert variant.ModelName is not None
             return variant.ModelName
         model = _model_spec(model_members, endpoint_name, variant.Containers)
         models.setdefault(model.name, model)
@@ -190,6 +196,6 @@ def _update_options(properties: EndpointProperties, members: dict[str, Any]) -> 
     return options
 
 
-def _dump(spec: Any, exclude: set[str] | None = None) -> dict[str, Any]:
+def _dump(spec: BaseModel, exclude: set[str] | None = None) -> dict[str, Any]:
     """The API shape: property names are already SageMaker's; unset fields are left out."""
     return spec.model_dump(exclude_none=True, exclude=exclude)

@@ -12,17 +12,31 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Literal
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from endpoint_common.observability import logger
+from endpoint_provider.cloudformation.reasons import explain
 from endpoint_provider.desired import DesiredState, desired_state
 from endpoint_provider.naming import Owner, StackLocation, endpoint_name_from_arn
-from endpoint_provider.planner import UpdatePlan, plan_update, variants_to_suspend
 from endpoint_provider.properties import InvalidProperties, parse_properties
-from endpoint_provider.reasons import invalid_properties_reason
+from endpoint_provider.request import (
+    APPLY,
+    AWAIT,
+    DEFAULT_SERVICE_TIMEOUT,
+    DELETE,
+    Budget,
+    Completed,
+    DesiredStates,
+    Failed,
+    Outcome,
+    Pending,
+    Progress,
+    ProvisioningFailed,
+    ResourceRequest,
+)
 from endpoint_provider.request_check import checked
 from endpoint_provider.sagemaker_gateway import (
     TRANSIENT_STATUSES,
@@ -33,102 +47,19 @@ from endpoint_provider.sagemaker_gateway import (
 )
 from endpoint_provider.scaling_gateway import ScalingGateway
 from endpoint_provider.settings import ProviderSettings
+from endpoint_provider.update_plan import UpdatePlan, plan_update, variants_to_suspend
+from endpoint_provider.waiting import Waiter, Waiting
 
-APPLY = "apply"
-AWAIT = "await"
-DELETE = "delete"
-DEFAULT_SERVICE_TIMEOUT = 3600
-# What an invocation started with less than HandoffMarginSeconds keeps after its one wait:
-# enough to check, hand off, and stay clear of crhelper's timer.
-FIT_RESERVE_SECONDS = 10.0
+if TYPE_CHECKING:
+    from types_boto3_sagemaker.type_defs import DescribeEndpointOutputTypeDef
 
-
-@dataclass(frozen=True)
-class ResourceRequest:
-    """What the provisioner needs from a CloudFormation request, without its envelope."""
-
-    request_type: str
-    stack_id: str
-    logical_id: str
-    # As CloudFormation sent it: a map when the template is sane, but anything JSON can hold.
-    properties: Any
-    old_properties: Any = None
-    physical_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Carried from one invocation to the next while a request is in flight."""
-
-    deadline: float
-    stage: str = APPLY
-    invocation: int = 1
-    failure_reason: str | None = None
-    # When SageMaker was last asked, so that a fresh invocation keeps the poll interval.
-    last_poll: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "Deadline": self.deadline,
-            "Stage": self.stage,
-            "Invocation": self.invocation,
-            "FailureReason": self.failure_reason,
-            "LastPoll": self.last_poll,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Progress:
-        return cls(
-            deadline=float(data["Deadline"]),
-            stage=data["Stage"],
-            invocation=int(data["Invocation"]),
-            failure_reason=data.get("FailureReason"),
-            last_poll=data.get("LastPoll"),
-        )
-
-
-@dataclass(frozen=True)
-class Completed:
-    physical_id: str
-    data: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Failed:
-    """Answered with the request's failure ID (`EndpointProvisioner.failure_id`)."""
-
-    reason: str
-
-
-@dataclass(frozen=True)
-class Pending:
-    progress: Progress
-
-
-Outcome = Completed | Failed | Pending
-
-
-class ProvisioningFailed(Exception):
-    """Ends a request with FAILED; the message is what the user reads in the stack events."""
+# The target of `_gone`: nothing of ours left under the name.
+Gone = Literal["gone"]
+GONE: Gone = "gone"
 
 
 class ConcurrentDelete(ProvisioningFailed):
     """A Delete of this resource ran while its Create was in flight and removed part of it."""
-
-
-class Budget:
-    """How long this invocation may keep polling before it must hand off."""
-
-    def __init__(self, remaining_seconds: Callable[[], float], handoff_margin: float):
-        self._remaining_seconds = remaining_seconds
-        self._handoff_margin = handoff_margin
-
-    def allows_wait(self, seconds: float) -> bool:
-        return self._remaining_seconds() - seconds > self._handoff_margin
-
-    def fits(self, seconds: float) -> bool:
-        """Whether the invocation outlives a wait of `seconds` with some time to spare."""
-        return self._remaining_seconds() - seconds > FIT_RESERVE_SECONDS
 
 
 class EndpointProvisioner:
@@ -144,9 +75,28 @@ class EndpointProvisioner:
         self._scaling = scaling
         self._settings = settings
         self._clock = clock
-        self._sleep = sleep
+        self._waiter = Waiter(settings.poll_interval_seconds, clock, sleep)
 
-    def failure_id(self, request: ResourceRequest) -> str | None:
+    def desired_states(self, request: ResourceRequest) -> DesiredStates:
+        """The request's new and old desired states, parsed once for the whole request. New
+        properties that do not parse are kept as the problem, raised by whatever needs them;
+        old ones that do not (the rollback of an update rejected for them) count as unknown."""
+        problem = None
+        try:
+            new: DesiredState | None = self._desired(request.properties, request)
+        except Exception as error:
+            new, problem = None, error
+        return DesiredStates(
+            new,
+            problem=problem,
+            old=self._old_desired(request),
+            service_timeout=_lenient_service_timeout(request.properties),
+            endpoint_names=_endpoint_names(request.properties, request.old_properties),
+        )
+
+    def failure_id(
+        self, request: ResourceRequest, states: DesiredStates | None = None
+    ) -> str | None:
         """The physical ID a FAILED answer carries. Update and Delete keep theirs (None). A
         Create names the endpoint it was making, so the rollback Delete removes whatever it left
         behind; None when its properties name nothing, since nothing was made. Never raises:
@@ -154,28 +104,40 @@ class EndpointProvisioner:
         if request.request_type != "Create":
             return None
         try:
-            desired = self._desired(request.properties, request)
+            desired = (states or self.desired_states(request)).new
+            if desired is None:
+                return None
             return StackLocation.of(request.stack_id).endpoint_arn(desired.endpoint_name)
         except Exception:
             return None
 
-    def start(self, request: ResourceRequest) -> Progress:
+    def start(self, request: ResourceRequest, states: DesiredStates | None = None) -> Progress:
         """The first invocation's progress: the deadline stays inside CloudFormation's wait."""
-        timeout = _lenient_service_timeout(request.properties)
+        timeout = (states or self.desired_states(request)).service_timeout
         margin = min(self._settings.deadline_margin_seconds, timeout / 4)
         return Progress(deadline=self._clock() + timeout - margin)
 
-    def handle(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
+    def handle(
+        self,
+        request: ResourceRequest,
+        progress: Progress,
+        budget: Budget,
+        states: DesiredStates | None = None,
+    ) -> Outcome:
+        """One step of the request; `states` as `desired_states` gave them, else parsed here."""
         run = {"Create": self._create, "Update": self._update, "Delete": self._delete}
         try:
-            return run[request.request_type](request, progress, budget)
+            states = states or self.desired_states(request)
+            return run[request.request_type](request, states, progress, budget)
         except Exception as error:
             return Failed(explain(error))
 
     # Create
 
-    def _create(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
-        desired = self._desired(request.properties, request)
+    def _create(
+        self, request: ResourceRequest, states: DesiredStates, progress: Progress, budget: Budget
+    ) -> Outcome:
+        desired = states.required_new()
         if progress.stage == DELETE:
             return self._discard(desired.owner, progress, budget)
         try:
@@ -215,8 +177,15 @@ class EndpointProvisioner:
 
     def _await_in_service(
         self, desired: DesiredState, progress: Progress, budget: Budget
-    ) -> dict[str, Any] | Pending:
-        def check() -> dict[str, Any] | str:
+    ) -> DescribeEndpointOutputTypeDef | Pending:
+        return self._waiter.wait(self._in_service(desired), progress, budget)
+
+    def _in_service(
+        self, desired: DesiredState
+    ) -> Callable[[], DescribeEndpointOutputTypeDef | Waiting]:
+        """Target: the endpoint InService on the desired config."""
+
+        def check() -> DescribeEndpointOutputTypeDef | Waiting:
             endpoint = self._gateway.describe_endpoint(desired.endpoint_name)
             if endpoint is None:
                 raise ConcurrentDelete(
@@ -238,16 +207,17 @@ class EndpointProvisioner:
                 raise UpdateRolledBack(endpoint)
             if status == "Failed":
                 raise ProvisioningFailed(_failure_reason(endpoint, "failed"))
-            return f"endpoint {desired.endpoint_name} is {status}"
+            return Waiting(f"endpoint {desired.endpoint_name} is {status}")
 
-        return self._poll(check, progress, budget)
+        return check
 
     # Update
 
-    def _update(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
-        new = self._desired(request.properties, request)
-        old = self._old_desired(request)
-        current_name = self._current_endpoint_name(request) or new.endpoint_name
+    def _update(
+        self, request: ResourceRequest, states: DesiredStates, progress: Progress, budget: Budget
+    ) -> Outcome:
+        new, old = states.required_new(), states.old
+        current_name = _current_endpoint_name(request, states) or new.endpoint_name
         plan = plan_update(old, new, current_name)
         logger.info("update planned", reasons=plan.reasons)
         if plan.replace:
@@ -293,7 +263,7 @@ class EndpointProvisioner:
             self._scaling.reconcile(new.endpoint_name, old.scaling)
         self._prune(new.owner, keep=keep)
 
-    def _rollback_reason(self, endpoint: dict[str, Any], new: DesiredState) -> str:
+    def _rollback_reason(self, endpoint: DescribeEndpointOutputTypeDef, new: DesiredState) -> str:
         # SageMaker's FailureReason may name the alarms itself; name only the ones it leaves out.
         told = endpoint.get("FailureReason") or ""
         fired = [
@@ -331,6 +301,13 @@ class EndpointProvisioner:
         self._gateway.retag(endpoint["EndpointArn"], plan.tags_to_add, plan.tag_keys_to_remove)
         if endpoint["EndpointConfigName"] == new.config.name:
             return False
+        self._roll_out(endpoint, new, old)
+        return True
+
+    def _roll_out(
+        self, endpoint: DescribeEndpointOutputTypeDef, new: DesiredState, old: DesiredState | None
+    ) -> None:
+        """Puts the endpoint on the new config, its scaling suspended where SageMaker demands."""
         self._ensure_children(new)
         try:
             self._suspend_scaling(endpoint, new)
@@ -340,7 +317,6 @@ class EndpointProvisioner:
             # must not stay suspended.
             self._undo_update_quietly(old, new, keep=endpoint["EndpointConfigName"])
             raise
-        return True
 
     def _undo_update_quietly(self, old: DesiredState | None, new: DesiredState, keep: str) -> None:
         """Undoes what it can; the original failure is what the user must read. The rollback
@@ -350,18 +326,24 @@ class EndpointProvisioner:
         except Exception:
             logger.exception("undoing the failed update failed; the rollback update retries it")
 
-    def _suspend_scaling(self, endpoint: dict[str, Any], new: DesiredState) -> None:
+    def _suspend_scaling(self, endpoint: DescribeEndpointOutputTypeDef, new: DesiredState) -> None:
         """SageMaker refuses to change the instance type of, or remove, a variant that is a
         registered scalable target; its scaling comes back once the endpoint is updated."""
         registered = self._scaling.registered_variants(new.endpoint_name)
         if not registered:
             return
-        live = self._gateway.describe_endpoint_config(endpoint["EndpointConfigName"]) or {}
-        live_types = {
-            variant["VariantName"]: variant.get("InstanceType")
-            for variant in live.get("ProductionVariants", [])
-            + live.get("ShadowProductionVariants", [])
-        }
+        live = self._gateway.describe_endpoint_config(endpoint["EndpointConfigName"])
+        live_types: dict[str, str | None] = (
+            {
+                variant["VariantName"]: variant.get("InstanceType")
+                for variant in [
+                    *live.get("ProductionVariants", []),
+                    *live.get("ShadowProductionVariants", []),
+                ]
+            }
+            if live
+            else {}
+        )
         for variant in variants_to_suspend(live_types, registered, new.config):
             self._scaling.remove(new.endpoint_name, variant)
 
@@ -398,8 +380,10 @@ class EndpointProvisioner:
 
     # Delete
 
-    def _delete(self, request: ResourceRequest, progress: Progress, budget: Budget) -> Outcome:
-        name = self._current_endpoint_name(request) or self._unanswered_create_name(request)
+    def _delete(
+        self, request: ResourceRequest, states: DesiredStates, progress: Progress, budget: Budget
+    ) -> Outcome:
+        name = _current_endpoint_name(request, states) or _unanswered_create_name(states)
         if name is None:
             return Completed(request.physical_id)
         owner = Owner(request.stack_id, request.logical_id, name)
@@ -411,17 +395,31 @@ class EndpointProvisioner:
     ) -> Pending | None:
         """Endpoint first, and only once it is gone its configs and models, so SageMaker never
         runs an endpoint whose config was deleted under it."""
+        gone = self._gone(owner)
+        while True:
+            deleted = self._waiter.wait(gone, progress, budget)
+            if isinstance(deleted, Pending):
+                return deleted
+            self._prune(owner, keep=None)
+            # A Create still in its apply step may have made the endpoint after the first look
+            # and before the prune: delete it too, instead of leaving it without its config.
+            if gone() is GONE:
+                return None
+            progress = replace(progress, last_poll=self._clock())
 
+    def _gone(self, owner: Owner) -> Callable[[], Gone | Waiting]:
+        """Target: no endpoint of this owner's name that is ours (one of another owner is left
+        alone); deletes it once it is settled."""
         ownership_checked = False
 
-        def check() -> bool | str:
+        def check() -> Gone | Waiting:
             nonlocal ownership_checked
             endpoint = self._gateway.describe_endpoint(owner.endpoint_name)
             if endpoint is None:
-                return True
+                return GONE
             if not ownership_checked and not self._gateway.owns_endpoint(endpoint, owner):
                 logger.warning("endpoint left alone: not ours", endpoint=owner.endpoint_name)
-                return True
+                return GONE
             ownership_checked = True
             status = endpoint["EndpointStatus"]
             if status not in TRANSIENT_STATUSES | {"Deleting"}:
@@ -430,38 +428,36 @@ class EndpointProvisioner:
                 with contextlib.suppress(EndpointBusy):
                     self._scaling.reconcile(owner.endpoint_name, ())
                     self._gateway.delete_endpoint(owner.endpoint_name)
-            return f"endpoint {owner.endpoint_name} is {status}, deleting it"
+            return Waiting(f"endpoint {owner.endpoint_name} is {status}, deleting it")
 
-        while True:
-            gone = self._poll(check, progress, budget)
-            if isinstance(gone, Pending):
-                return gone
-            self._prune(owner, keep=None)
-            # A Create still in its apply step may have made the endpoint after the first look
-            # and before the prune: delete it too, instead of leaving it without its config.
-            if check() is True:
-                return None
-            progress = replace(progress, last_poll=self._clock())
+        return check
 
     # Shared steps
 
     def _await_settled(
         self, name: str, owner: Owner, progress: Progress, budget: Budget
-    ) -> dict[str, Any] | Pending | None:
-        def check() -> dict[str, Any] | bool | str:
+    ) -> DescribeEndpointOutputTypeDef | Pending | None:
+        return self._waiter.wait(self._settled(name, owner), progress, budget)
+
+    def _settled(
+        self, name: str, owner: Owner
+    ) -> Callable[[], DescribeEndpointOutputTypeDef | Waiting | None]:
+        """Target: our endpoint in a state that takes changes, or None when there is none."""
+
+        def check() -> DescribeEndpointOutputTypeDef | Waiting | None:
             endpoint = self._gateway.describe_endpoint(name)
             if endpoint is None:
-                return False
+                return None
             if not self._gateway.owns_endpoint(endpoint, owner):
                 raise ForeignResource("endpoint", name, owner)
             if endpoint["EndpointStatus"] in TRANSIENT_STATUSES:
-                return f"endpoint {name} is {endpoint['EndpointStatus']}, waiting to update it"
+                status = endpoint["EndpointStatus"]
+                return Waiting(f"endpoint {name} is {status}, waiting to update it")
             return endpoint
 
-        settled = self._poll(check, progress, budget)
-        return None if settled is False else settled
+        return check
 
-    def _owned_endpoint(self, name: str, owner: Owner) -> dict[str, Any] | None:
+    def _owned_endpoint(self, name: str, owner: Owner) -> DescribeEndpointOutputTypeDef | None:
         endpoint = self._gateway.describe_endpoint(name)
         if endpoint and not self._gateway.owns_endpoint(endpoint, owner):
             raise ForeignResource("endpoint", name, owner)
@@ -479,39 +475,7 @@ class EndpointProvisioner:
             if model not in kept_models:
                 self._gateway.delete_model(model)
 
-    def _poll(self, check: Callable[[], Any], progress: Progress, budget: Budget) -> Any:
-        """Calls `check` every poll interval until it returns something other than a string
-        (a string says what we are waiting for), the invocation must hand off, or the deadline
-        passes."""
-        interval = self._settings.poll_interval_seconds
-        pause = progress.last_poll + interval - self._clock() if progress.last_poll else 0
-        checked = False
-        while True:
-            if pause > 0:
-                if self._clock() + pause >= progress.deadline:
-                    raise ProvisioningFailed(
-                        "timed out before the next check (raise ServiceTimeout, at most 3600 s)"
-                    )
-                # Every invocation checks at least once, so that one started with less than
-                # HandoffMarginSeconds left makes progress instead of handing off forever;
-                # early, if it cannot even wait out the interval.
-                if budget.allows_wait(pause) or (not checked and budget.fits(pause)):
-                    self._sleep(pause)
-                elif checked:
-                    return Pending(replace(progress, invocation=progress.invocation + 1))
-            result = check()
-            checked = True
-            progress = replace(progress, last_poll=self._clock())
-            if not isinstance(result, str):
-                return result
-            if progress.last_poll + interval >= progress.deadline:
-                raise ProvisioningFailed(
-                    f"timed out: {result} (raise ServiceTimeout, at most 3600 s, or check the "
-                    "endpoint in the SageMaker console)"
-                )
-            pause = interval
-
-    def _desired(self, raw: Any, request: ResourceRequest) -> DesiredState:
+    def _desired(self, raw: object, request: ResourceRequest) -> DesiredState:
         desired = desired_state(
             parse_properties(raw),
             stack_id=request.stack_id,
@@ -522,89 +486,58 @@ class EndpointProvisioner:
         return checked(desired)
 
     def _old_desired(self, request: ResourceRequest) -> DesiredState | None:
+        if request.request_type != "Update":
+            return None
         try:
             return self._desired(request.old_properties or {}, request)
         except InvalidProperties:
             return None
 
-    def _unanswered_create_name(self, request: ResourceRequest) -> str | None:
-        """A physical ID that names no endpoint comes from a Create whose answer never reached
-        CloudFormation (its ResponseURL unreachable, or CloudFormation's own timeout) or that
-        failed before naming anything. The endpoint such a Create may still have made is the
-        one its properties name; the ownership tags (this stack, this logical ID) decide
-        whether it is this resource's to delete."""
-        try:
-            return self._desired(request.properties, request).endpoint_name
-        except Exception:
-            return None
-
-    def _current_endpoint_name(self, request: ResourceRequest) -> str | None:
-        """The physical ID's endpoint name, in its original case when the properties know it:
-        SageMaker lower-cases the name inside the ARN."""
-        arn_name = endpoint_name_from_arn(request.physical_id)
-        if arn_name is None:
-            return None
-        for raw in (request.properties, request.old_properties):
-            named = raw.get("EndpointName") if isinstance(raw, dict) else None
-            if isinstance(named, str) and named.lower() == arn_name.lower():
-                return named
-        return arn_name
-
 
 class UpdateRolledBack(ProvisioningFailed):
     """The endpoint is InService again, but on a config other than the one requested."""
 
-    def __init__(self, endpoint: dict[str, Any]):
+    def __init__(self, endpoint: DescribeEndpointOutputTypeDef):
         self.endpoint = endpoint
         super().__init__(_failure_reason(endpoint, "update rolled back"))
 
 
-def _failure_reason(endpoint: dict[str, Any], what: str) -> str:
+def _failure_reason(endpoint: DescribeEndpointOutputTypeDef, what: str) -> str:
     reason = endpoint.get("FailureReason") or "SageMaker gave no FailureReason"
     return f"endpoint {endpoint['EndpointName']} {what}: {reason}"
 
 
-_THROTTLING_CODES = frozenset(
-    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
-)
-_ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+def _unanswered_create_name(states: DesiredStates) -> str | None:
+    """A physical ID that names no endpoint comes from a Create whose answer never reached
+    CloudFormation (its ResponseURL unreachable, or CloudFormation's own timeout) or that
+    failed before naming anything. The endpoint such a Create may still have made is the one
+    its properties name; the ownership tags (this stack, this logical ID) decide whether it is
+    this resource's to delete."""
+    return states.new.endpoint_name if states.new else None
 
 
-def explain(error: Exception) -> str:
-    """What the user reads for a failure, leading with what to do about it."""
-    if isinstance(error, InvalidProperties):
-        # The reason may shorten them to fit CloudFormation's 256 characters; the log has all.
-        logger.error("invalid properties", problems=error.problems)
-        return invalid_properties_reason(error.problems)
-    if isinstance(error, ProvisioningFailed | ForeignResource):
-        return str(error)
-    if isinstance(error, EndpointBusy):
-        return (
-            f"endpoint {error} started changing on its own (SageMaker maintenance?); "
-            "retry the stack operation"
-        )
-    if isinstance(error, ClientError):
-        return _aws_reason(error)
-    if isinstance(error, BotoCoreError):
-        return f"AWS unreachable after retries, retry the stack operation: {error}"
-    logger.exception("unexpected provider error")
-    return f"provider error {type(error).__name__}: {error}; retry, and report it if it persists"
+def _current_endpoint_name(request: ResourceRequest, states: DesiredStates) -> str | None:
+    """The physical ID's endpoint name, in its original case when the properties know it:
+    SageMaker lower-cases the name inside the ARN."""
+    arn_name = endpoint_name_from_arn(request.physical_id)
+    if arn_name is None:
+        return None
+    for named in states.endpoint_names:
+        if named.lower() == arn_name.lower():
+            return named
+    return arn_name
 
 
-def _aws_reason(error: ClientError) -> str:
-    details = error.response.get("Error", {})
-    code = details.get("Code")
-    reason = f"{error.operation_name} refused: {details.get('Message') or code}"
-    if code in _THROTTLING_CODES:
-        return f"{reason} (throttled after retries; retry the stack operation later)"
-    if code in _ACCESS_DENIED_CODES:
-        return f"{reason} (grant it to the provider function's role)"
-    return reason
+def _endpoint_names(*raws: object) -> tuple[str, ...]:
+    named = (raw.get("EndpointName") if isinstance(raw, dict) else None for raw in raws)
+    return tuple(name for name in named if isinstance(name, str))
 
 
-def _lenient_service_timeout(raw: Any) -> int:
+def _lenient_service_timeout(raw: object) -> int:
+    # Properties that are not a map, or an infinite ServiceTimeout: parsing reports them.
+    if not isinstance(raw, dict):
+        return DEFAULT_SERVICE_TIMEOUT
     try:
         return min(max(int(raw.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)), 1), 3600)
-    # Properties that are not a map, or an infinite ServiceTimeout: parsing reports them.
-    except (AttributeError, TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError):
         return DEFAULT_SERVICE_TIMEOUT

@@ -9,12 +9,11 @@ greater than or equal to 1") and location tuples do not.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Any, get_args
 
 from pydantic import BaseModel
-
-# What SageMaker accepts as a name (botocore's EndpointName, ModelName, VariantName...).
-SAGEMAKER_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+from pydantic_core import ErrorDetails
 
 
 class Problems(ValueError):
@@ -30,7 +29,7 @@ def check(problems: list[tuple[str, str]]) -> None:
         raise Problems(problems)
 
 
-def describe(problem: dict[str, Any], root: type[BaseModel]) -> list[tuple[str, str]]:
+def describe(problem: ErrorDetails, root: type[BaseModel]) -> list[tuple[str, str]]:
     """(property path, message) for one pydantic error."""
     path = _path(problem["loc"])
     error = problem.get("ctx", {}).get("error")
@@ -39,7 +38,7 @@ def describe(problem: dict[str, Any], root: type[BaseModel]) -> list[tuple[str, 
     return [(path, _message(problem, root))]
 
 
-def is_cross_field(problem: dict[str, Any]) -> bool:
+def is_cross_field(problem: ErrorDetails) -> bool:
     """Raised by a model validator: a rule across fields, not a field's own type or range."""
     return isinstance(problem.get("ctx", {}).get("error"), Problems)
 
@@ -50,14 +49,14 @@ def _join_path(parent: str, child: str) -> str:
     return parent + child if child.startswith("[") else f"{parent}.{child}"
 
 
-def _path(location: tuple[Any, ...]) -> str:
+def _path(location: tuple[int | str, ...]) -> str:
     path = ""
     for part in location:
         path = _join_path(path, f"[{part}]" if isinstance(part, int) else str(part))
     return path
 
 
-_MESSAGES = {
+_MESSAGES: dict[str, Callable[[ErrorDetails], str]] = {
     "missing": lambda p: "required",
     "greater_than_equal": lambda p: f"must be >= {p['ctx']['ge']:g}",
     "greater_than": lambda p: f"must be > {p['ctx']['gt']:g}",
@@ -82,20 +81,20 @@ _MESSAGES = {
 }
 
 
-def _message(problem: dict[str, Any], root: type[BaseModel]) -> str:
+def _message(problem: ErrorDetails, root: type[BaseModel]) -> str:
     if problem["type"] == "extra_forbidden":
         return _unknown_property(problem["loc"], root)
     explain = _MESSAGES.get(problem["type"])
     return explain(problem) if explain else problem["msg"]
 
 
-def _unknown_property(location: tuple[Any, ...], root: type[BaseModel]) -> str:
+def _unknown_property(location: tuple[int | str, ...], root: type[BaseModel]) -> str:
     known = _known_fields(location[:-1], root)
     close = difflib.get_close_matches(str(location[-1]), known, n=1)
     return f"unknown property (did you mean {close[0]}?)" if close else "unknown property"
 
 
-def _known_fields(parent: tuple[Any, ...], root: type[BaseModel]) -> list[str]:
+def _known_fields(parent: tuple[int | str, ...], root: type[BaseModel]) -> list[str]:
     model: Any = root
     for part in parent:
         if isinstance(part, int):

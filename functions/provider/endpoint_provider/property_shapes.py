@@ -98,7 +98,8 @@ class Route:
 
 
 def _sagemaker_shapes() -> dict[str, Any]:
-    return service_description("sagemaker")["shapes"]
+    shapes: dict[str, Any] = service_description("sagemaker")["shapes"]
+    return shapes
 
 
 @cache

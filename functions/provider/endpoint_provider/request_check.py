@@ -9,9 +9,10 @@ one of those requests after the model and config exist.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from endpoint_provider import scaling_plan
+from endpoint_provider import scaling_requests
 from endpoint_provider.api_shapes import request_problems, service_model
 from endpoint_provider.desired import DesiredState, ScalingSpec
 from endpoint_provider.naming import StackLocation
@@ -37,13 +38,15 @@ def checked(desired: DesiredState) -> DesiredState:
     return desired
 
 
-def requests_of(desired: DesiredState) -> list[tuple[str, str, str, dict[str, Any]]]:
+def requests_of(desired: DesiredState) -> list[tuple[str, str, str, Mapping[str, Any]]]:
     """(the property it comes from, service, operation, request) for every mutating request
     the provider may send for `desired`. SageMaker's requests carry the properties under their
     own paths, so they need no property named."""
     tags = [{"Key": key, "Value": value} for key, value in desired.tags.items()]
     endpoint = {"EndpointName": desired.endpoint_name, "EndpointConfigName": desired.config.name}
-    found = [("", SAGEMAKER, "CreateModel", {**m.request, "Tags": tags}) for m in desired.models]
+    found: list[tuple[str, str, str, Mapping[str, Any]]] = [
+        ("", SAGEMAKER, "CreateModel", {**m.request, "Tags": tags}) for m in desired.models
+    ]
     found += [
         ("", SAGEMAKER, "CreateEndpointConfig", {**desired.config.request, "Tags": tags}),
         ("", SAGEMAKER, "CreateEndpoint", {**endpoint, "Tags": tags}),
@@ -56,22 +59,27 @@ def requests_of(desired: DesiredState) -> list[tuple[str, str, str, dict[str, An
 
 def _scaling_requests(
     desired: DesiredState, spec: ScalingSpec
-) -> list[tuple[str, str, str, dict[str, Any]]]:
+) -> list[tuple[str, str, str, Mapping[str, Any]]]:
     where = f"{_variant_path(desired, spec.variant_name)}.AutoScaling"
     name = desired.endpoint_name
     found = [
-        (where, AUTOSCALING, "RegisterScalableTarget", scaling_plan.scalable_target(name, spec)),
-        (where, AUTOSCALING, "PutScalingPolicy", scaling_plan.tracking_policy(name, spec)),
+        (
+            where,
+            AUTOSCALING,
+            "RegisterScalableTarget",
+            scaling_requests.scalable_target(name, spec),
+        ),
+        (where, AUTOSCALING, "PutScalingPolicy", scaling_requests.tracking_policy(name, spec)),
     ]
-    if scaling_plan.scales_to_zero(spec):
+    if scaling_requests.scales_to_zero(spec):
         policy_arn = _policy_arn(desired, spec)
         found += [
-            (where, AUTOSCALING, "PutScalingPolicy", scaling_plan.from_zero_policy(name, spec)),
+            (where, AUTOSCALING, "PutScalingPolicy", scaling_requests.from_zero_policy(name, spec)),
             (
                 where,
                 CLOUDWATCH,
                 "PutMetricAlarm",
-                scaling_plan.from_zero_alarm(name, spec, policy_arn),
+                scaling_requests.from_zero_alarm(name, spec, policy_arn),
             ),
         ]
     return found
@@ -88,9 +96,9 @@ def _variant_path(desired: DesiredState, variant_name: str) -> str:
 def _policy_arn(desired: DesiredState, spec: ScalingSpec) -> str:
     """An ARN of the shape Application Auto Scaling will return, for the alarm's action."""
     where = StackLocation.of(desired.owner.stack_id)
-    resource = scaling_plan.resource_id(desired.endpoint_name, spec.variant_name)
+    resource = scaling_requests.resource_id(desired.endpoint_name, spec.variant_name)
     return (
         f"arn:{where.partition}:autoscaling:{where.region}:{where.account}:scalingPolicy:"
-        f"00000000-0000-0000-0000-000000000000:resource/{scaling_plan.NAMESPACE}/{resource}:"
-        f"policyName/{scaling_plan.FROM_ZERO_POLICY}"
+        f"00000000-0000-0000-0000-000000000000:resource/{scaling_requests.NAMESPACE}/{resource}:"
+        f"policyName/{scaling_requests.FROM_ZERO_POLICY}"
     )

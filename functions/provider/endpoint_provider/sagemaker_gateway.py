@@ -6,12 +6,23 @@ their message; this module turns them into None, adoption, or ForeignResource.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from endpoint_provider.desired import ConfigSpec, ModelSpec
 from endpoint_provider.naming import Owner, child_prefix
+
+if TYPE_CHECKING:
+    from types_boto3_sagemaker import SageMakerClient
+    from types_boto3_sagemaker.type_defs import (
+        DescribeEndpointConfigOutputTypeDef,
+        DescribeEndpointOutputTypeDef,
+        TagTypeDef,
+    )
+
+_Described = TypeVar("_Described")
 
 TRANSIENT_STATUSES = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
 
@@ -46,13 +57,13 @@ def _in_progress(error: ClientError) -> bool:
 
 
 class SageMakerGateway:
-    def __init__(self, client: Any):
+    def __init__(self, client: SageMakerClient):
         self._client = client
 
-    def describe_endpoint(self, name: str) -> dict[str, Any] | None:
+    def describe_endpoint(self, name: str) -> DescribeEndpointOutputTypeDef | None:
         return self._describe(self._client.describe_endpoint, EndpointName=name)
 
-    def describe_endpoint_config(self, name: str) -> dict[str, Any] | None:
+    def describe_endpoint_config(self, name: str) -> DescribeEndpointConfigOutputTypeDef | None:
         return self._describe(self._client.describe_endpoint_config, EndpointConfigName=name)
 
     def tags(self, arn: str) -> dict[str, str]:
@@ -74,7 +85,9 @@ class SageMakerGateway:
         except ClientError as error:
             if not _already_exists(error):
                 raise
-            arn = self.describe_endpoint_config(spec.name)["EndpointConfigArn"]
+            arn = self._client.describe_endpoint_config(EndpointConfigName=spec.name)[
+                "EndpointConfigArn"
+            ]
             self._adopt("endpoint config", spec.name, arn, owner)
 
     def create_endpoint(self, name: str, config_name: str, tags: dict[str, str]) -> bool:
@@ -89,7 +102,7 @@ class SageMakerGateway:
             raise
         return True
 
-    def owns_endpoint(self, endpoint: dict[str, Any], owner: Owner) -> bool:
+    def owns_endpoint(self, endpoint: DescribeEndpointOutputTypeDef, owner: Owner) -> bool:
         return owner.owns_endpoint(self.tags(endpoint["EndpointArn"]))
 
     def update_endpoint(self, name: str, config_name: str, **options: Any) -> None:
@@ -118,7 +131,7 @@ class SageMakerGateway:
         if add:
             self._client.add_tags(ResourceArn=arn, Tags=_tag_list(add))
 
-    def owned_configs(self, owner: Owner) -> list[dict[str, Any]]:
+    def owned_configs(self, owner: Owner) -> list[DescribeEndpointConfigOutputTypeDef]:
         """Every endpoint config created for this owner's endpoint, described."""
         prefix = child_prefix(owner.endpoint_name)
         pages = self._client.get_paginator("list_endpoint_configs").paginate(NameContains=prefix)
@@ -158,7 +171,7 @@ class SageMakerGateway:
             raise ForeignResource(kind, name, owner)
 
     @staticmethod
-    def _describe(call: Any, **kwargs: Any) -> dict[str, Any] | None:
+    def _describe(call: Callable[..., _Described], **kwargs: str) -> _Described | None:
         try:
             return call(**kwargs)
         except ClientError as error:
@@ -167,7 +180,7 @@ class SageMakerGateway:
             raise
 
     @staticmethod
-    def _tolerating_not_found(call: Any, **kwargs: Any) -> None:
+    def _tolerating_not_found(call: Callable[..., object], **kwargs: str) -> None:
         try:
             call(**kwargs)
         except ClientError as error:
@@ -175,5 +188,5 @@ class SageMakerGateway:
                 raise
 
 
-def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+def _tag_list(tags: dict[str, str]) -> list[TagTypeDef]:
     return [{"Key": key, "Value": value} for key, value in tags.items()]

@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from endpoint_common.observability import logger
-from endpoint_provider import scaling_plan
+from endpoint_provider import scaling_requests
 from endpoint_provider.desired import ScalingSpec
+
+if TYPE_CHECKING:
+    from types_boto3_application_autoscaling import ApplicationAutoScalingClient
+    from types_boto3_cloudwatch import CloudWatchClient
 
 
 class ScalingGateway:
-    def __init__(self, autoscaling: Any, cloudwatch: Any):
+    def __init__(self, autoscaling: ApplicationAutoScalingClient, cloudwatch: CloudWatchClient):
         self._autoscaling = autoscaling
         self._cloudwatch = cloudwatch
 
     def registered_variants(self, endpoint_name: str) -> set[str]:
-        prefix = scaling_plan.resource_id(endpoint_name, "")
+        prefix = scaling_requests.resource_id(endpoint_name, "")
         pages = self._autoscaling.get_paginator("describe_scalable_targets").paginate(
-            ServiceNamespace=scaling_plan.NAMESPACE
+            ServiceNamespace=scaling_requests.NAMESPACE
         )
         return {
-            scaling_plan.variant_of(target["ResourceId"])
+            scaling_requests.variant_of(target["ResourceId"])
             for page in pages
             for target in page["ScalableTargets"]
             if target["ResourceId"].startswith(prefix)
-            and target["ScalableDimension"] == scaling_plan.DIMENSION
+            and target["ScalableDimension"] == scaling_requests.DIMENSION
         }
 
     def reconcile(self, endpoint_name: str, specs: tuple[ScalingSpec, ...]) -> None:
@@ -39,24 +43,24 @@ class ScalingGateway:
         """Policies first, then the target, as SageMaker's autoscaling guide orders it. The
         alarm goes before both: found only through a registered target, it would be left
         behind for good if removing it failed after the target was gone."""
-        resource = scaling_plan.resource_id(endpoint_name, variant_name)
+        resource = scaling_requests.resource_id(endpoint_name, variant_name)
         self._cloudwatch.delete_alarms(
-            AlarmNames=[scaling_plan.from_zero_alarm_name(endpoint_name, variant_name)]
+            AlarmNames=[scaling_requests.from_zero_alarm_name(endpoint_name, variant_name)]
         )
         policies = self._autoscaling.describe_scaling_policies(
-            ServiceNamespace=scaling_plan.NAMESPACE, ResourceId=resource
+            ServiceNamespace=scaling_requests.NAMESPACE, ResourceId=resource
         )["ScalingPolicies"]
         for policy in policies:
             self._autoscaling.delete_scaling_policy(
-                ServiceNamespace=scaling_plan.NAMESPACE,
+                ServiceNamespace=scaling_requests.NAMESPACE,
                 ResourceId=resource,
                 ScalableDimension=policy["ScalableDimension"],
                 PolicyName=policy["PolicyName"],
             )
         self._autoscaling.deregister_scalable_target(
-            ServiceNamespace=scaling_plan.NAMESPACE,
+            ServiceNamespace=scaling_requests.NAMESPACE,
             ResourceId=resource,
-            ScalableDimension=scaling_plan.DIMENSION,
+            ScalableDimension=scaling_requests.DIMENSION,
         )
         logger.info("autoscaling removed", resource=resource)
 
@@ -68,34 +72,36 @@ class ScalingGateway:
 
     def _apply(self, endpoint_name: str, spec: ScalingSpec) -> None:
         self._autoscaling.register_scalable_target(
-            **scaling_plan.scalable_target(endpoint_name, spec)
+            **scaling_requests.scalable_target(endpoint_name, spec)
         )
-        self._autoscaling.put_scaling_policy(**scaling_plan.tracking_policy(endpoint_name, spec))
-        if scaling_plan.scales_to_zero(spec):
+        self._autoscaling.put_scaling_policy(
+            **scaling_requests.tracking_policy(endpoint_name, spec)
+        )
+        if scaling_requests.scales_to_zero(spec):
             policy = self._autoscaling.put_scaling_policy(
-                **scaling_plan.from_zero_policy(endpoint_name, spec)
+                **scaling_requests.from_zero_policy(endpoint_name, spec)
             )
             self._cloudwatch.put_metric_alarm(
-                **scaling_plan.from_zero_alarm(endpoint_name, spec, policy["PolicyARN"])
+                **scaling_requests.from_zero_alarm(endpoint_name, spec, policy["PolicyARN"])
             )
         else:
             self._remove_from_zero(endpoint_name, spec.variant_name)
         logger.info("autoscaling applied", variant=spec.variant_name, endpoint=endpoint_name)
 
     def _remove_from_zero(self, endpoint_name: str, variant_name: str) -> None:
-        resource = scaling_plan.resource_id(endpoint_name, variant_name)
+        resource = scaling_requests.resource_id(endpoint_name, variant_name)
         policies = self._autoscaling.describe_scaling_policies(
-            ServiceNamespace=scaling_plan.NAMESPACE, ResourceId=resource
+            ServiceNamespace=scaling_requests.NAMESPACE, ResourceId=resource
         )["ScalingPolicies"]
-        if scaling_plan.FROM_ZERO_POLICY not in {policy["PolicyName"] for policy in policies}:
+        if scaling_requests.FROM_ZERO_POLICY not in {policy["PolicyName"] for policy in policies}:
             return
         # The alarm first: the policy is what tells a later attempt that the alarm may exist.
         self._cloudwatch.delete_alarms(
-            AlarmNames=[scaling_plan.from_zero_alarm_name(endpoint_name, variant_name)]
+            AlarmNames=[scaling_requests.from_zero_alarm_name(endpoint_name, variant_name)]
         )
         self._autoscaling.delete_scaling_policy(
-            ServiceNamespace=scaling_plan.NAMESPACE,
+            ServiceNamespace=scaling_requests.NAMESPACE,
             ResourceId=resource,
-            ScalableDimension=scaling_plan.DIMENSION,
-            PolicyName=scaling_plan.FROM_ZERO_POLICY,
+            ScalableDimension=scaling_requests.DIMENSION,
+            PolicyName=scaling_requests.FROM_ZERO_POLICY,
         )

@@ -1,1 +1,1 @@
-"""Code both Lambda functions share: AWS client construction and observability."""
+"""Code both Lambda functions share: AWS client construction, observability, SageMaker names."""

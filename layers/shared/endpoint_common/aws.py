@@ -7,10 +7,19 @@ them. Building them touches no network, so importing this module is free.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
+
+if TYPE_CHECKING:
+    # Stubs only (requirements-dev.txt): the layer ships no types-boto3.
+    from types_boto3_application_autoscaling import ApplicationAutoScalingClient
+    from types_boto3_cloudwatch import CloudWatchClient
+    from types_boto3_lambda import LambdaClient
+    from types_boto3_s3 import S3Client
+    from types_boto3_sagemaker import SageMakerClient
+    from types_boto3_sagemaker_runtime import SageMakerRuntimeClient
 
 
 def botocore_config(read_timeout: float, max_attempts: int) -> Config:
@@ -34,29 +43,26 @@ class AwsClients:
         self._config = config
         self._session = session or boto3.session.Session()
 
-    def _client(self, service: str) -> Any:
-        return self._session.client(service, config=self._config)
+    @cached_property
+    def sagemaker(self) -> SageMakerClient:
+        return self._session.client("sagemaker", config=self._config)
 
     @cached_property
-    def sagemaker(self) -> Any:
-        return self._client("sagemaker")
+    def sagemaker_runtime(self) -> SageMakerRuntimeClient:
+        return self._session.client("sagemaker-runtime", config=self._config)
 
     @cached_property
-    def sagemaker_runtime(self) -> Any:
-        return self._client("sagemaker-runtime")
+    def application_autoscaling(self) -> ApplicationAutoScalingClient:
+        return self._session.client("application-autoscaling", config=self._config)
 
     @cached_property
-    def application_autoscaling(self) -> Any:
-        return self._client("application-autoscaling")
+    def cloudwatch(self) -> CloudWatchClient:
+        return self._session.client("cloudwatch", config=self._config)
 
     @cached_property
-    def cloudwatch(self) -> Any:
-        return self._client("cloudwatch")
+    def lambda_(self) -> LambdaClient:
+        return self._session.client("lambda", config=self._config)
 
     @cached_property
-    def lambda_(self) -> Any:
-        return self._client("lambda")
-
-    @cached_property
-    def s3(self) -> Any:
-        return self._client("s3")
+    def s3(self) -> S3Client:
+        return self._session.client("s3", config=self._config)

@@ -12,11 +12,17 @@ it patches every library the X-Ray SDK supports that can be imported (Powertools
 importing each of them, and patching what a function never calls, costs the cold start.
 """
 
+from __future__ import annotations
+
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.shared.functions import strtobool
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
 
 
 def tracing_enabled() -> bool:
@@ -25,16 +31,37 @@ def tracing_enabled() -> bool:
     return in_lambda and not disabled
 
 
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
 class Untraced:
     """Tracer's interface, tracing nothing."""
 
     disabled = True
 
-    def capture_lambda_handler(self, lambda_handler: Any = None, **_options: Any) -> Any:
-        return lambda_handler if lambda_handler is not None else (lambda handler: handler)
+    @overload
+    def capture_lambda_handler(
+        self, lambda_handler: _Function, **_options: object
+    ) -> _Function: ...
+    @overload
+    def capture_lambda_handler(
+        self, lambda_handler: None = None, **_options: object
+    ) -> Callable[[_Function], _Function]: ...
+    def capture_lambda_handler(
+        self, lambda_handler: _Function | None = None, **_options: object
+    ) -> _Function | Callable[[_Function], _Function]:
+        return lambda_handler if lambda_handler is not None else _unchanged
 
-    def capture_method(self, method: Any = None, **_options: Any) -> Any:
-        return method if method is not None else (lambda function: function)
+    @overload
+    def capture_method(self, method: _Function, **_options: object) -> _Function: ...
+    @overload
+    def capture_method(
+        self, method: None = None, **_options: object
+    ) -> Callable[[_Function], _Function]: ...
+    def capture_method(
+        self, method: _Function | None = None, **_options: object
+    ) -> _Function | Callable[[_Function], _Function]:
+        return method if method is not None else _unchanged
 
     def put_annotation(self, key: str, value: Any) -> None:
         """Nothing to annotate."""
@@ -43,8 +70,13 @@ class Untraced:
         """Nothing to record."""
 
 
+def _unchanged(function: _Function) -> _Function:
+    return function
+
+
 logger = Logger()
 metrics = Metrics()
+tracer: Tracer | Untraced
 if tracing_enabled():
     from aws_lambda_powertools import Tracer
 

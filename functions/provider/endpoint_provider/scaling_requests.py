@@ -3,12 +3,19 @@ Pure: the requests are data, built here and sent by scaling_gateway."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from endpoint_provider.desired import ScalingSpec
 
-NAMESPACE = "sagemaker"
-DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+if TYPE_CHECKING:
+    from types_boto3_application_autoscaling.type_defs import (
+        PutScalingPolicyRequestTypeDef,
+        RegisterScalableTargetRequestTypeDef,
+    )
+    from types_boto3_cloudwatch.type_defs import PutMetricAlarmInputTypeDef
+
+NAMESPACE: Final = "sagemaker"
+DIMENSION: Final = "sagemaker:variant:DesiredInstanceCount"
 TRACKING_POLICY = "target-tracking"
 FROM_ZERO_POLICY = "scale-out-from-zero"
 
@@ -21,7 +28,7 @@ def variant_of(resource: str) -> str:
     return resource.rsplit("/", 1)[-1]
 
 
-def scalable_target(endpoint_name: str, spec: ScalingSpec) -> dict[str, Any]:
+def scalable_target(endpoint_name: str, spec: ScalingSpec) -> RegisterScalableTargetRequestTypeDef:
     return {
         "ServiceNamespace": NAMESPACE,
         "ResourceId": resource_id(endpoint_name, spec.variant_name),
@@ -54,11 +61,13 @@ def scales_to_zero(spec: ScalingSpec) -> bool:
     return spec.settings.MinCapacity == 0
 
 
-def from_zero_policy(endpoint_name: str, spec: ScalingSpec) -> dict[str, Any]:
+def from_zero_policy(endpoint_name: str, spec: ScalingSpec) -> PutScalingPolicyRequestTypeDef:
     """Target tracking cannot leave zero instances (there is no per-instance backlog to
     track), so a step policy adds the first instance when requests wait without capacity."""
     return {
-        **_policy_target(endpoint_name, spec),
+        "ServiceNamespace": NAMESPACE,
+        "ResourceId": resource_id(endpoint_name, spec.variant_name),
+        "ScalableDimension": DIMENSION,
         "PolicyName": FROM_ZERO_POLICY,
         "PolicyType": "StepScaling",
         "StepScalingPolicyConfiguration": {
@@ -74,7 +83,9 @@ def from_zero_alarm_name(endpoint_name: str, variant_name: str) -> str:
     return f"{endpoint_name}-{variant_name}-has-backlog-without-capacity"
 
 
-def from_zero_alarm(endpoint_name: str, spec: ScalingSpec, policy_arn: str) -> dict[str, Any]:
+def from_zero_alarm(
+    endpoint_name: str, spec: ScalingSpec, policy_arn: str
+) -> PutMetricAlarmInputTypeDef:
     return {
         "AlarmName": from_zero_alarm_name(endpoint_name, spec.variant_name),
         "AlarmDescription": "Scales an async endpoint out of zero instances",
@@ -127,6 +138,8 @@ def _metric(endpoint_name: str, spec: ScalingSpec) -> dict[str, Any]:
                 "Statistic": "Average",
             }
         }
+    # The model admits exactly one of the three metric kinds.
+    assert settings.CustomizedMetricSpecification is not None
     return {
         "CustomizedMetricSpecification": settings.CustomizedMetricSpecification.model_dump(
             exclude_none=True

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types_boto3_lambda import LambdaClient
 
 PROGRESS_KEY = "ProviderProgress"
 
 
 class LambdaContinuation:
-    def __init__(self, lambda_client: Any):
+    def __init__(self, lambda_client: LambdaClient):
         self._lambda = lambda_client
 
     def schedule(self, function_arn: str, event: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from endpoint_provider.reasons import reason_for_cloudformation
+from endpoint_provider.cloudformation.reasons import reason_for_cloudformation
 
 SQS_SOURCE = "aws:sqs"
 
@@ -70,8 +70,13 @@ class LostInvocation:
 
 def is_destination_batch(event: Any) -> bool:
     records = event.get("Records") if isinstance(event, dict) else None
-    return bool(records) and all(
-        isinstance(record, dict) and record.get("eventSource") == SQS_SOURCE for record in records
+    return (
+        isinstance(records, list)
+        and bool(records)
+        and all(
+            isinstance(record, dict) and record.get("eventSource") == SQS_SOURCE
+            for record in records
+        )
     )
 
 

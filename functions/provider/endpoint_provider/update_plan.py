@@ -1,4 +1,9 @@
-"""Decides the least disruptive way from the old properties to the new ones. Pure."""
+"""Decides the least disruptive way from the old properties to the new ones. Pure.
+
+The plan holds what the executor takes from it: replace or not, and the tag changes. Whether
+the endpoint needs the new config, and its scaling reconciled, the executor decides from the
+live endpoint (a rolled-back update leaves it on a config the old properties never named);
+`reasons` says what the properties changed, for the log."""
 
 from __future__ import annotations
 
@@ -10,29 +15,17 @@ from endpoint_provider.desired import ConfigSpec, DesiredState
 @dataclass(frozen=True)
 class UpdatePlan:
     replace: bool = False
-    new_config: bool = False
-    scaling_changed: bool = False
     tags_to_add: dict[str, str] = field(default_factory=dict)
     tag_keys_to_remove: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
-
-    @property
-    def changes_nothing(self) -> bool:
-        return not (
-            self.replace
-            or self.new_config
-            or self.scaling_changed
-            or self.tags_to_add
-            or self.tag_keys_to_remove
-        )
 
 
 def plan_update(
     old: DesiredState | None, new: DesiredState, current_endpoint_name: str
 ) -> UpdatePlan:
     """`old` is None when the old properties no longer parse (the rollback of an update that
-    was rejected for invalid properties): then the live endpoint decides, so plan a new config
-    and let the executor skip it if the endpoint already runs it."""
+    was rejected for invalid properties): every tag is added, and the reasons name the config
+    and the scaling, which the executor compares with the live endpoint anyway."""
     if new.endpoint_name.lower() != current_endpoint_name.lower():
         return UpdatePlan(
             replace=True,
@@ -51,8 +44,6 @@ def plan_update(
     if tags_to_add or tag_keys_to_remove:
         reasons.append("tags: in place")
     return UpdatePlan(
-        new_config=new_config,
-        scaling_changed=scaling_changed,
         tags_to_add=tags_to_add,
         tag_keys_to_remove=tag_keys_to_remove,
         reasons=tuple(reasons),

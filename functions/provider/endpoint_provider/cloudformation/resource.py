@@ -18,13 +18,14 @@ import logging
 import threading
 from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from crhelper import CfnResource
 
 from endpoint_common.observability import logger
-from endpoint_provider.delivery import ResponseDelivery
-from endpoint_provider.reasons import reason_for_cloudformation
+from endpoint_provider.cloudformation.delivery import ResponseDelivery
+from endpoint_provider.cloudformation.reasons import reason_for_cloudformation
 
 # The timer fires this long before Lambda's timeout (a tenth of short invocations), leaving
 # the delivery time for a few attempts.
@@ -50,11 +51,24 @@ class _InfoAndAbove(logging.Filter):
         return record.levelno >= logging.INFO
 
 
+class Timer(Protocol):
+    """What the timer factory builds: threading.Timer, or a test's manual timer."""
+
+    daemon: bool
+
+    def start(self) -> None: ...
+
+    def cancel(self) -> None: ...
+
+
 class ContinuableResource(CfnResource):
+    # Set by crhelper's __call__; its stubs leave its private attributes out.
+    _context: LambdaContext
+
     def __init__(
         self,
         delivery: ResponseDelivery | None = None,
-        timer_factory: Callable[[float, Callable[[], None]], Any] = threading.Timer,
+        timer_factory: Callable[[float, Callable[[], None]], Timer] = threading.Timer,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -65,7 +79,7 @@ class ContinuableResource(CfnResource):
         self._lock = threading.Lock()
         self._settlement = Settlement.OPEN
 
-    def __call__(self, event: dict[str, Any], context: Any) -> None:
+    def __call__(self, event: dict[str, Any], context: LambdaContext) -> None:
         with self._lock:
             self._settlement = Settlement.OPEN
         # crhelper sets these only once the event proved well formed; a malformed one must not
@@ -122,7 +136,9 @@ class ContinuableResource(CfnResource):
             "was not finished: retry the stack operation",
         )
 
-    def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
+    def _send(
+        self, status: str | None = None, reason: str = "", send_response: object = None
+    ) -> None:
         """Sends this request's one answer; any later attempt to answer is dropped."""
         with self._lock:
             if self._settlement is not Settlement.OPEN:
