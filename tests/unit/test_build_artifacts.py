@@ -1,5 +1,6 @@
-"""SharedLayer's build (layers/shared/Makefile): what it keeps of botocore, and what `sam build`
-made of it, as Lambda (arm64, CPython 3.13, no writable /opt) will load it."""
+"""SharedLayer's and InvokerFunction's builds (layers/shared/Makefile, functions/invoker/Makefile):
+what the layer keeps of botocore, and what `sam build` made of both, as Lambda (arm64, CPython
+3.13, no writable /opt or /var/task) will load them."""
 
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ from endpoint_provider import request_check
 ROOT = Path(__file__).resolve().parents[2]
 MAKEFILE = ROOT / "layers" / "shared" / "Makefile"
 BUILT_LAYER = ROOT / ".aws-sam" / "build" / "SharedLayer" / "python"
+BUILT_INVOKER = ROOT / ".aws-sam" / "build" / "InvokerFunction"
 # CPython 3.13's bytecode magic number, Lambda's python3.13 runtime: a test interpreter of
 # another version must not decide what the layer's bytecode should look like.
 CPYTHON_313_MAGIC = (3571).to_bytes(2, "little") + b"\r\n"
 ELF_MACHINE_AARCH64 = 183
 
 needs_build = pytest.mark.skipif(
-    not BUILT_LAYER.is_dir(), reason="no .aws-sam/build/SharedLayer: run `make build`"
+    not (BUILT_LAYER.is_dir() and BUILT_INVOKER.is_dir()),
+    reason="no .aws-sam/build/SharedLayer or InvokerFunction: run `make build`",
 )
 
 
@@ -82,24 +85,37 @@ def test_the_built_layer_holds_each_kept_service_and_botocore_s_own_data():
         assert list((data / service).glob("*/endpoint-rule-set-1.json*")), service
 
 
+def sources_without_unchecked_bytecode(root: Path) -> list[str]:
+    """Each Python source under `root` lacking bytecode Lambda's 3.13 loads as is: flags 0b01,
+    hash-based and never checked against the source, whose mtime the zip loses."""
+    found = []
+    for source in root.rglob("*.py"):
+        compiled = source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
+        header = compiled.read_bytes()[:8] if compiled.is_file() else b""
+        if header[:4] != CPYTHON_313_MAGIC or int.from_bytes(header[4:8], "little") != 0b01:
+            found.append(str(source.relative_to(root)))
+    return found
+
+
 @needs_build
 def test_every_module_in_the_built_layer_has_unchecked_bytecode_for_python_3_13():
-    # Given every Python source in the layer
-    sources = list(BUILT_LAYER.rglob("*.py"))
-    assert len(sources) > 500
-    missing, wrong = [], []
-    for source in sources:
-        compiled = source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
-        if not compiled.is_file():
-            missing.append(str(source.relative_to(BUILT_LAYER)))
-            continue
-        header = compiled.read_bytes()[:8]
-        # Flags 0b01: hash-based and never checked against the source, whose mtime the zip loses.
-        if header[:4] != CPYTHON_313_MAGIC or int.from_bytes(header[4:8], "little") != 0b01:
-            wrong.append(str(source.relative_to(BUILT_LAYER)))
-    # Then each has bytecode Lambda's 3.13 loads as is
-    assert missing == []
-    assert wrong == []
+    # Given the built layer, with its hundreds of modules
+    assert len(list(BUILT_LAYER.rglob("*.py"))) > 500
+    # Then each has its bytecode
+    assert sources_without_unchecked_bytecode(BUILT_LAYER) == []
+
+
+@needs_build
+def test_the_built_invoker_is_its_source_modules_each_with_unchecked_bytecode():
+    # Given the invoker's source modules
+    source = ROOT / "functions" / "invoker"
+    modules = {"app.py"} | {
+        str(path.relative_to(source)) for path in (source / "endpoint_invoker").rglob("*.py")
+    }
+    # Then the build holds exactly those, each with its bytecode
+    built = {str(path.relative_to(BUILT_INVOKER)) for path in BUILT_INVOKER.rglob("*.py")}
+    assert built == modules
+    assert sources_without_unchecked_bytecode(BUILT_INVOKER) == []
 
 
 @needs_build
