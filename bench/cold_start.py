@@ -3,13 +3,12 @@ against a fresh process that imports boto3, builds the client and makes the same
 
 As deployed: the function and layer `sam build` made (.aws-sam/build), run as Lambda runs
 them: no site-packages (`python -S`), the layer and the function folder on the path, boto3 from
-the layer on both sides, no bytecode but what the build holds (the layer's, which
-layers/shared/Makefile compiles; none for the function, whose modules Lambda compiles at every
-cold start). The build targets arm64; its few native packages (orjson, wrapt, pydantic-core)
-are swapped for this machine's wheels of the same versions, compiled as the build compiled
-theirs. A build whose layer has no bytecode is also run compiled ahead (`with bytecode`).
-Without a build, the source tree and the interpreter's site-packages stand in, and the rows
-say so.
+the layer on both sides, no bytecode but what the build holds (layers/shared/Makefile and
+functions/invoker/Makefile compile both). The build targets arm64; its few native packages
+(orjson, wrapt, pydantic-core) are swapped for this machine's wheels of the same versions,
+compiled as the build compiled theirs. A build whose layer has no bytecode is also run
+compiled ahead (`with bytecode`). Without a build, the source tree and the interpreter's
+site-packages stand in, and the rows say so.
 
 Runs alternate (baseline, invoker with active tracing as the template sets it, invoker with
 tracing off) so that drift lands on all alike; medians and their ratios are reported. Time is

@@ -402,8 +402,8 @@ def cold_details(result: dict[str, Any]) -> list[str]:
             " the layer and the function on the path, boto3 from the layer on both sides, and"
             " no bytecode but the build's: "
             + (
-                "the layer's (layers/shared/Makefile compiles it), for the baseline's boto3 too;"
-                " the function's few modules are compiled at each cold start."
+                "the layer's and the function's (their Makefiles compile them), the baseline's"
+                " boto3 from the same compiled layer."
                 if result.get("layer_bytecode")
                 else "none, so every cold start compiles what it imports; the `with bytecode`"
                 " modes run the same build compiled ahead, against boto3 compiled alike."
