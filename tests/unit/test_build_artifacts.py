@@ -21,6 +21,7 @@ BUILT_INVOKER = ROOT / ".aws-sam" / "build" / "InvokerFunction"
 # another version must not decide what the layer's bytecode should look like.
 CPYTHON_313_MAGIC = (3571).to_bytes(2, "little") + b"\r\n"
 ELF_MACHINE_AARCH64 = 183
+CLIENT_CALL = re.compile(r"(?:boto3\.client|create_client)\(\s*['\"]([a-z0-9-]+)['\"]")
 
 needs_build = pytest.mark.skipif(
     not (BUILT_LAYER.is_dir() and BUILT_INVOKER.is_dir()),
@@ -48,23 +49,28 @@ def clients_built_by_endpoint_common() -> set[str]:
     }
 
 
-def clients_built_by_crhelper() -> set[str]:
-    source = Path(importlib.util.find_spec("crhelper.resource_helper").origin).read_text()
-    return set(re.findall(r"boto3\.client\(\s*['\"]([a-z0-9-]+)['\"]", source))
+def clients_built_by_libraries() -> set[str]:
+    """The clients crhelper (its polling) and the X-Ray SDK (its sampler) build themselves."""
+    found = set()
+    for package in ("crhelper", "aws_xray_sdk"):
+        for source in Path(importlib.util.find_spec(package).origin).parent.rglob("*.py"):
+            found |= set(CLIENT_CALL.findall(source.read_text()))
+    return found
 
 
 def test_the_layer_keeps_the_model_of_every_service_the_functions_call_or_load():
     # Given the services whose models the Makefile keeps
     kept = kept_services()
-    # When the functions' clients, the provider's request checks and crhelper's clients are listed
+    # When the functions' clients, the provider's request checks and the libraries' own clients
+    # are listed
     used = (
         clients_built_by_endpoint_common()
         | {request_check.SAGEMAKER, request_check.AUTOSCALING, request_check.CLOUDWATCH}
-        | clients_built_by_crhelper()
+        | clients_built_by_libraries()
     )
     # Then each is kept (the lists found something: a renamed method would empty them)
     assert {"sagemaker-runtime", "s3", "lambda"} <= clients_built_by_endpoint_common()
-    assert {"events", "logs"} <= clients_built_by_crhelper()
+    assert {"events", "logs", "xray"} <= clients_built_by_libraries()
     assert used - kept == set()
     # And so are the services botocore reaches for credentials
     assert {"sts", "sso", "sso-oidc"} <= kept
