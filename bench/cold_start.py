@@ -26,6 +26,7 @@ request, and the deployment size from `sam build`'s output (.aws-sam/build).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -52,7 +53,11 @@ from bench.runtime_server import RuntimeServer
 
 CHILD = ROOT / "bench" / "cold_child.py"
 BUILD = CODE_ROOT / ".aws-sam" / "build"
-DEPLOYED = Path(tempfile.gettempdir()) / "sagemaker-endpoint-bench-deployed"
+# One per checkout: worktrees benchmarking side by side on one machine would otherwise swap
+# each other's build in mid-run.
+DEPLOYED = Path(tempfile.gettempdir()) / (
+    "sagemaker-endpoint-bench-deployed-" + hashlib.sha256(str(CODE_ROOT).encode()).hexdigest()[:8]
+)
 TRACED = "invoker, active tracing"
 BYTECODE = ", with bytecode"
 MODES = ("baseline", TRACED, "invoker, tracing off")
