@@ -3,10 +3,12 @@ against a fresh process that imports boto3, builds the client and makes the same
 
 As deployed: the function and layer `sam build` made (.aws-sam/build), run as Lambda runs
 them: no site-packages (`python -S`), the layer and the function folder on the path, boto3 from
-the layer on both sides, no bytecode but what the build holds (none: Lambda compiles the layer
-at every cold start). The build targets arm64; its few native packages (orjson, wrapt,
-pydantic-core) are swapped for this machine's wheels of the same versions. Without a build,
-the source tree and the interpreter's site-packages stand in, and the rows say so.
+the layer on both sides, no bytecode but what the build holds (layers/shared/Makefile and
+functions/invoker/Makefile compile both). The build targets arm64; its few native packages
+(orjson, wrapt, pydantic-core) are swapped for this machine's wheels of the same versions,
+compiled as the build compiled theirs. A build whose layer has no bytecode is also run
+compiled ahead (`with bytecode`). Without a build, the source tree and the interpreter's
+site-packages stand in, and the rows say so.
 
 Runs alternate (baseline, invoker with active tracing as the template sets it, invoker with
 tracing off) so that drift lands on all alike; medians and their ratios are reported. Time is
@@ -24,6 +26,7 @@ request, and the deployment size from `sam build`'s output (.aws-sam/build).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -50,7 +53,11 @@ from bench.runtime_server import RuntimeServer
 
 CHILD = ROOT / "bench" / "cold_child.py"
 BUILD = CODE_ROOT / ".aws-sam" / "build"
-DEPLOYED = Path(tempfile.gettempdir()) / "sagemaker-endpoint-bench-deployed"
+# One per checkout: worktrees benchmarking side by side on one machine would otherwise swap
+# each other's build in mid-run.
+DEPLOYED = Path(tempfile.gettempdir()) / (
+    "sagemaker-endpoint-bench-deployed-" + hashlib.sha256(str(CODE_ROOT).encode()).hexdigest()[:8]
+)
 TRACED = "invoker, active tracing"
 BYTECODE = ", with bytecode"
 MODES = ("baseline", TRACED, "invoker, tracing off")
@@ -132,20 +139,34 @@ def deployed_tree(python: str, *, bytecode: bool) -> Path | None:
              *native],
             check=True, timeout=300, stdout=subprocess.DEVNULL,
         )  # fmt: skip
+        swapped = []
         for item in wheels.iterdir():
             shutil.rmtree(DEPLOYED / "layer" / item.name, ignore_errors=True)
             shutil.move(str(item), DEPLOYED / "layer" / item.name)
+            swapped.append(str(DEPLOYED / "layer" / item.name))
+        if ships_bytecode(layer):
+            # As layers/shared/Makefile compiled the arm64 originals.
+            _compile(python, *swapped)
     compiled = DEPLOYED / "bytecode"
     for part in ("function", "layer") if bytecode else ():
         shutil.copytree(DEPLOYED / part, compiled / part)
     if bytecode:
-        subprocess.run(
-            [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode",
-             "unchecked-hash", str(compiled)],
-            check=True, timeout=600, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+        _compile(python, str(compiled))
     (DEPLOYED / ".stamp").write_text(stamp)
     return DEPLOYED
+
+
+def ships_bytecode(layer: Path) -> bool:
+    """Whether the build compiled the layer (layers/shared/Makefile does)."""
+    return (layer / "boto3" / "__pycache__").is_dir()
+
+
+def _compile(python: str, *paths: str) -> None:
+    subprocess.run(
+        [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+         *paths],
+        check=True, timeout=600, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 def _foreign_native(layer: Path) -> list[str]:
@@ -306,9 +327,11 @@ def deployment_size() -> dict[str, Any]:
 
 def run(python: str, *, smoke: bool) -> dict[str, Any]:
     rounds = 2 if smoke else 15
-    # A smoke run skips the compiled copy: compiling the layer alone outlasts it.
-    tree = deployed_tree(python, bytecode=not smoke)
-    modes = MODES + (BYTECODE_MODES if tree and not smoke else ())
+    # A smoke run skips the compiled copy: compiling the layer alone outlasts it. A build whose
+    # layer ships bytecode needs none: as deployed is then the compiled layer.
+    layer = BUILD / "SharedLayer" / "python"
+    tree = deployed_tree(python, bytecode=not smoke and not ships_bytecode(layer))
+    modes = MODES + (BYTECODE_MODES if tree and (tree / "bytecode").is_dir() else ())
     samples: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     daemon = XRayDaemon()
     try:
@@ -371,6 +394,7 @@ def run(python: str, *, smoke: bool) -> dict[str, Any]:
     return {
         "python": samples["baseline"][0]["python"],
         "deployed": bool(tree),
+        "layer_bytecode": bool(tree) and ships_bytecode(layer),
         "summary": summary,
         "traced_subsegments": traced,
         "tracing_works": "## handler" in traced and any("sagemaker" in n.lower() for n in traced),

@@ -200,7 +200,7 @@ def cold_rows(result: dict[str, Any]) -> list[Row]:
         base = summary["baseline, with bytecode"]["end_to_end_s"]
         rows.append(
             (
-                "2 cold start, active tracing, build with bytecode (not shipped yet)",
+                "2 cold start, active tracing, build compiled ahead (not shipped)",
                 f"median of {compiled['runs']}, layer and function compiled ahead",
                 f"{_ms(base)} boto3",
                 _ms(compiled["end_to_end_s"]),
@@ -399,10 +399,15 @@ def cold_details(result: dict[str, Any]) -> list[str]:
         f"Python {result['python']}; "
         + (
             "the built function and layer (.aws-sam/build) as Lambda runs them: `python -S`,"
-            " the layer and the function on the path, boto3 from the layer on both sides, no"
-            " bytecode (the build has none, so every cold start compiles what it imports); the"
-            " `with bytecode` modes run the same build compiled ahead, against boto3 compiled"
-            " alike."
+            " the layer and the function on the path, boto3 from the layer on both sides, and"
+            " no bytecode but the build's: "
+            + (
+                "the layer's and the function's (their Makefiles compile them), the baseline's"
+                " boto3 from the same compiled layer."
+                if result.get("layer_bytecode")
+                else "none, so every cold start compiles what it imports; the `with bytecode`"
+                " modes run the same build compiled ahead, against boto3 compiled alike."
+            )
             if result.get("deployed")
             else "the source tree and the interpreter's site-packages (no build found)."
         )

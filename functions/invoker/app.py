@@ -25,8 +25,12 @@ from endpoint_invoker.settings import InvokerSettings
 @cache
 def invoker() -> Invoker:
     settings = InvokerSettings.from_environment()
-    # One retry: enough for a throttled call, and two attempts still fit the timeout.
-    clients = AwsClients(botocore_config(settings.read_timeout_seconds, max_attempts=2))
+    # One retry: enough for a throttled call, and two attempts still fit the timeout. Standard
+    # mode: adaptive's client-side rate limiter costs ~50 us of CPU per call (bench/RESULTS.md)
+    # and has nothing to learn from a single retry.
+    clients = AwsClients(
+        botocore_config(settings.read_timeout_seconds, max_attempts=2, retry_mode="standard")
+    )
     return Invoker(RuntimeGateway(clients.sagemaker_runtime, lambda: clients.s3, settings))
 
 

@@ -22,15 +22,16 @@ if TYPE_CHECKING:
     from types_boto3_sagemaker_runtime import SageMakerRuntimeClient
 
 
-def botocore_config(read_timeout: float, max_attempts: int) -> Config:
+def botocore_config(read_timeout: float, max_attempts: int, retry_mode: str = "adaptive") -> Config:
     """The one client configuration. Adaptive retries absorb SageMaker's rate limits (the
-    provider's control-plane calls when many stacks deploy at once, the invoker's throttled
-    invocations); the read timeout keeps one stuck connection inside the function's timeout;
-    keep-alive and a pool reuse connections across warm invocations."""
+    provider's control-plane calls when many stacks deploy at once); a caller with one retry
+    to spend may take "standard", which backs off a throttled call alike without adaptive's
+    per-call rate-limiter bookkeeping. The read timeout keeps one stuck connection inside the
+    function's timeout; keep-alive and a pool reuse connections across warm invocations."""
     return Config(
         connect_timeout=5,
         read_timeout=read_timeout,
-        retries={"mode": "adaptive", "total_max_attempts": max_attempts},
+        retries={"mode": retry_mode, "total_max_attempts": max_attempts},
         tcp_keepalive=True,
         max_pool_connections=10,
     )
