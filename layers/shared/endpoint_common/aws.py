@@ -7,7 +7,7 @@ them. Building them touches no network, so importing this module is free.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import boto3
 from botocore.config import Config
@@ -22,7 +22,12 @@ if TYPE_CHECKING:
     from types_boto3_sagemaker_runtime import SageMakerRuntimeClient
 
 
-def botocore_config(read_timeout: float, max_attempts: int, retry_mode: str = "adaptive") -> Config:
+RetryMode = Literal["standard", "adaptive"]
+
+
+def botocore_config(
+    read_timeout: float, max_attempts: int, retry_mode: RetryMode = "adaptive"
+) -> Config:
     """The one client configuration. Adaptive retries absorb SageMaker's rate limits (the
     provider's control-plane calls when many stacks deploy at once); a caller with one retry
     to spend may take "standard", which backs off a throttled call alike without adaptive's
