@@ -43,7 +43,7 @@ def clients_built_by_endpoint_common() -> set[str]:
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "_client"
+        and node.func.attr == "client"
         and node.args
         and isinstance(node.args[0], ast.Constant)
     }
