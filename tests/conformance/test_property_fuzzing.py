@@ -160,5 +160,5 @@ def test_hostile_properties_fail_cleanly_before_any_call(
         assert calls == [], f"calls on rejected properties: {calls}"
         # And every problem names its property; the first one's path shows in the reason
         assert all(len(problem) <= REASON_LIMIT for problem in error.problems)
-        assert all(problem.partition(": ")[0] for problem in error.problems)
+        assert all(": " in problem and problem.partition(": ")[0] for problem in error.problems)
         assert error.problems[0].partition(": ")[0] in reason

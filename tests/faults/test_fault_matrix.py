@@ -253,6 +253,8 @@ def test_every_call_failing_every_way_gets_one_answer_and_leaves_nothing(world, 
         for nth in sorted({1, occurrences[call]})
     ]
 
+    assert steps, f"{scenario.name}: none of {scenario.calls} was called"
+
     # When each of them fails, from its first and from its last occurrence on, each way
     failures = []
     for index, (call, nth) in enumerate(steps):

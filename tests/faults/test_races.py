@@ -91,6 +91,7 @@ def test_a_delete_during_the_creates_apply_step_leaves_nothing(world, moment):
 
     # Then the Delete succeeded leaving nothing running, the Create answered once, and in the
     # end nothing is left
+    assert moment not in world.faults.hooks, f"{moment} never came"
     assert [type(outcome) for outcome in deletes] == [Completed]
     assert after_delete == [{key: [] for key in after_delete[0]}]
     assert len(answers) == 1

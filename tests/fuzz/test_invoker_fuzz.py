@@ -117,7 +117,8 @@ def http_events(draw: st.DrawFn) -> dict[str, Any]:
 def check_answer(event: Any, response: dict[str, Any]) -> int:
     """The answer has the event's shape and survives the runtime's serialisation; errors say
     what they are. Returns the status."""
-    json.dumps(response).encode()
+    # As Lambda's Python runtime serialises it: a lone surrogate would fail here.
+    json.dumps(response, ensure_ascii=False).encode("utf-8")
     status = response["statusCode"]
     assert isinstance(status, int) and 200 <= status <= 599
     if shape_of(event) is Shape.DIRECT:

@@ -41,10 +41,6 @@ class Row:
     condition_keys: frozenset[str]
     dependent_actions: tuple[str, ...]
 
-    @property
-    def resource_type_prefix(self) -> str:
-        return self.arn_format.split("${", 1)[0]
-
     def supports(self, key: str) -> bool:
         """Whether IAM sets this condition key for the row (global keys always apply)."""
         if key.startswith("aws:") and not key.startswith(

@@ -130,12 +130,16 @@ def test_retagging_never_touches_the_ownership_tags():
 def test_every_mutating_sagemaker_grant_of_the_provider_is_conditioned_on_ownership():
     # Given each provider statement that allows a mutating SageMaker action
     ownership_keys = set(OWNER_TAGS)
+    checked = 0
     for statement in statements(provider()):
-        granted = [a for a in statement["Action"] if a.startswith("sagemaker:")]
-        for action in granted if isinstance(statement["Action"], list) else []:
+        listed = statement["Action"]
+        for action in listed if isinstance(listed, list) else [listed]:
+            if not action.startswith("sagemaker:"):
+                continue
             (row, *_) = actions.rows("sagemaker", action.split(":")[1])
             if row.access_level not in MUTATING or action in CHECKED_BY_AUTOSCALING:
                 continue
+            checked += 1
             # Then it requires all ownership tags on the resource or in the request
             required = {
                 key.split("/", 1)[1]
@@ -143,6 +147,7 @@ def test_every_mutating_sagemaker_grant_of_the_provider_is_conditioned_on_owners
                 if value == "false"
             }
             assert required == ownership_keys, (statement["Sid"], action)
+    assert checked, "no mutating SageMaker grant found"
 
 
 def test_every_condition_key_the_template_uses_applies_to_every_action_it_conditions():
@@ -153,7 +158,14 @@ def test_every_condition_key_the_template_uses_applies_to_every_action_it_condit
         AsyncNotificationTopicNamePattern="churn-*",
         EndpointName="churn",
     )
-    deployment.attributes[("VpcFlowLogGroup", "Arn")] = "arn:aws:logs:us-east-1:1:log-group:f:*"
+    # A copy: DEPLOYMENT's attributes are shared with the other tests.
+    deployment = dataclasses.replace(
+        deployment,
+        attributes={
+            **deployment.attributes,
+            ("VpcFlowLogGroup", "Arn"): "arn:aws:logs:us-east-1:1:log-group:f:*",
+        },
+    )
     resources = translated()["Resources"]
     roles = [name for name, r in resources.items() if r["Type"] == "AWS::IAM::Role"]
     checked = 0

@@ -271,7 +271,7 @@ def test_hostile_values_are_reported_by_path_not_raised(endpoint_properties):
         "ProductionVariants[1].VariantName: must be a string, got {'a': 1}",
         "Tags[0].Key: must be a string, got {}",
         "Tags[1].Key: must be a string, got {}",
-        "unknown property '' (an empty name)",
+        "ResourceProperties: unknown property '' (an empty name)",
     ]
 
 

@@ -125,7 +125,8 @@ def _structure(
 
 def _unknown(path: str, name: Any, known: list[str]) -> tuple[str, str]:
     if not isinstance(name, str) or not name:
-        return (path, f"unknown property {shown(name)} (an empty name)")
+        # An empty name has no path of its own: name where it sits, the top level included.
+        return (path or "ResourceProperties", f"unknown property {shown(name)} (an empty name)")
     close = difflib.get_close_matches(name, known, n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
     return (join(path, name), f"unknown property{hint}")
