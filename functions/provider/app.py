@@ -27,9 +27,13 @@ helper = ContinuableResource(log_level="INFO", boto_level="WARNING", sleep_on_de
 copy_config_to_registered_loggers(source_logger=logger, include={"crhelper"})
 # Control-plane calls answer within seconds; many retries ride out throttling during fan-out.
 clients = AwsClients(botocore_config(read_timeout=60, max_attempts=10))
-# An asynchronous Invoke is accepted in milliseconds; a hand-off must end well inside
-# HandoffMarginSeconds (10 s at least), so that a failed one is still answered FAILED.
-handoff_clients = AwsClients(botocore_config(read_timeout=2, max_attempts=2))
+# An asynchronous Invoke is accepted in milliseconds. A hand-off starts with HandoffMarginSeconds
+# (20 s at least) left and crhelper's timer fires 5 s before the end, staying silent while a
+# hand-off is in flight: two attempts of at most 1 + 2 s, plus one standard backoff (<= 1 s),
+# end well before it, so a failed hand-off is still answered FAILED.
+handoff_clients = AwsClients(
+    botocore_config(read_timeout=2, max_attempts=2, retry_mode="standard", connect_timeout=1)
+)
 
 try:
     settings = ProviderSettings.from_environment()

@@ -50,6 +50,19 @@ def test_a_model_answer_that_claims_json_but_is_not_passes_through_untouched(aws
     assert (url["statusCode"], url["body"]) == (200, "NaN-ish {not json")
 
 
+def test_a_model_answer_nested_past_the_recursion_limit_passes_through_untouched(aws, app):
+    # Given a model that answers JSON nested deeper than Python can parse
+    deep = b"[" * 100_000 + b"]" * 100_000
+    aws.model_answer = ("application/json", deep)
+
+    # When called directly
+    direct = invoke(app, load_event("invoke-direct.json"))
+
+    # Then it answers 200 with the model's exact bytes
+    assert direct["statusCode"] == 200, direct
+    assert base64.b64decode(direct["bodyBase64"]) == deep
+
+
 @pytest.mark.parametrize(
     ("event", "message"),
     [

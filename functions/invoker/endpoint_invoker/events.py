@@ -256,7 +256,8 @@ def _render_direct(answer: Answer) -> dict[str, Any]:
         try:
             rendered["body"] = codec.loads(answer.body)
             return rendered
-        except ValueError:
+        # A model's answer may be anything, JSON nested past Python's recursion limit too.
+        except (ValueError, RecursionError):
             rendered["bodyBase64"] = base64.b64encode(answer.body).decode()
             return rendered
     text = _as_text(answer.content_type, answer.body)

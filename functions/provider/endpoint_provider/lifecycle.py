@@ -109,6 +109,7 @@ class EndpointProvisioner:
                 return None
             return StackLocation.of(request.stack_id).endpoint_arn(desired.endpoint_name)
         except Exception:
+            logger.exception("failure ID not derived: the FAILED answer names no endpoint")
             return None
 
     def start(self, request: ResourceRequest, states: DesiredStates | None = None) -> Progress:
@@ -445,11 +446,9 @@ class EndpointProvisioner:
         """Target: our endpoint in a state that takes changes, or None when there is none."""
 
         def check() -> DescribeEndpointOutputTypeDef | Waiting | None:
-            endpoint = self._gateway.describe_endpoint(name)
+            endpoint = self._owned_endpoint(name, owner)
             if endpoint is None:
                 return None
-            if not self._gateway.owns_endpoint(endpoint, owner):
-                raise ForeignResource("endpoint", name, owner)
             if endpoint["EndpointStatus"] in TRANSIENT_STATUSES:
                 status = endpoint["EndpointStatus"]
                 return Waiting(f"endpoint {name} is {status}, waiting to update it")

@@ -26,7 +26,10 @@ RetryMode = Literal["standard", "adaptive"]
 
 
 def botocore_config(
-    read_timeout: float, max_attempts: int, retry_mode: RetryMode = "adaptive"
+    read_timeout: float,
+    max_attempts: int,
+    retry_mode: RetryMode = "adaptive",
+    connect_timeout: float = 5,
 ) -> Config:
     """The one client configuration. Adaptive retries absorb SageMaker's rate limits (the
     provider's control-plane calls when many stacks deploy at once); a caller with one retry
@@ -34,7 +37,7 @@ def botocore_config(
     per-call rate-limiter bookkeeping. The read timeout keeps one stuck connection inside the
     function's timeout; keep-alive and a pool reuse connections across warm invocations."""
     return Config(
-        connect_timeout=5,
+        connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         retries={"mode": retry_mode, "total_max_attempts": max_attempts},
         tcp_keepalive=True,
