@@ -557,20 +557,9 @@ def report_leftovers() -> None:
 
 
 def _provider_on_clock(provider: ModuleType, clock: Clock) -> None:
-    """The provider's provisioner as app.py wires it, waiting on the demo's clock."""
-    from endpoint_provider.lifecycle import EndpointProvisioner
-    from endpoint_provider.sagemaker_gateway import SageMakerGateway
-    from endpoint_provider.scaling_gateway import ScalingGateway
-
-    clients = provider.clients
-    provisioner = EndpointProvisioner(
-        SageMakerGateway(clients.sagemaker),
-        ScalingGateway(clients.application_autoscaling, clients.cloudwatch),
-        provider.settings,
-        clock=clock.now,
-        sleep=clock.sleep,
-    )
-    provider.provisioner = lambda: provisioner
+    """The provider's provisioners as app.py wires them, waiting on the demo's clock."""
+    provisioners = provider.build_provisioners(clock=clock.now, sleep=clock.sleep)
+    provider.provisioners = lambda: provisioners
 
 
 def play(template: dict[str, Any], args: argparse.Namespace) -> None:

@@ -20,23 +20,16 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from endpoint_provider.properties import (
+from endpoint_provider.endpoint.properties import AutoScalingSpec, EndpointProperties
+from endpoint_provider.endpoint.property_shapes import CONFIG, ENDPOINT, MODEL, PROPERTIES
+from endpoint_provider.property_errors import field_model
+from endpoint_provider.property_model import (
     IN_PLACE,
     NEW_CONFIG,
     NEW_MODEL,
     NOTHING,
     ON_UPDATES,
     REPLACEMENT,
-    AutoScalingSpec,
-    EndpointProperties,
-)
-from endpoint_provider.property_errors import field_model
-from endpoint_provider.property_shapes import (
-    CONFIG,
-    ENDPOINT,
-    MODEL,
-    properties_shape,
-    routes,
 )
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "Custom-SageMakerEndpoint.md"
@@ -146,9 +139,9 @@ PORTING = [
 
 
 def render() -> str:
-    top = properties_shape()
+    top = PROPERTIES.shape
     rows = []
-    table = routes()
+    table = PROPERTIES.routes
     seen: dict[str, str] = {}
     for name, member in top.members.items():
         route = table[name]

@@ -17,18 +17,18 @@ from botocore.validate import ParamValidator
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from endpoint_provider.api_shapes import input_shape
-from endpoint_provider.desired import desired_state
-from endpoint_provider.properties import InvalidProperties, parse_properties
-from endpoint_provider.property_shapes import (
+from endpoint_provider.endpoint.desired import desired_state
+from endpoint_provider.endpoint.properties import parse_properties
+from endpoint_provider.endpoint.property_shapes import (
     CONFIG,
     ENDPOINT,
     MODEL,
+    PROPERTIES,
     PROVIDER,
     VARIANT,
-    properties_shape,
-    routes,
 )
-from endpoint_provider.request_check import checked, requests_of
+from endpoint_provider.endpoint.requests import checked, requests_of
+from endpoint_provider.property_errors import InvalidProperties
 from tests.conformance.shape_values import example
 
 REGION = "us-east-1"
@@ -138,7 +138,7 @@ def merged_path(request: str, path: str) -> str:
     """The native or API path as a Custom::SageMakerEndpoint property path."""
     top, _, rest = path.partition(".")
     bare = top.removesuffix("[]")
-    names = [n for n, r in routes().items() if r.request == request and r.member == bare]
+    names = [n for n, r in PROPERTIES.routes.items() if r.request == request and r.member == bare]
     name = names[0] if names else bare
     return name + top[len(bare) :] + (f".{rest}" if rest else "")
 
@@ -194,7 +194,7 @@ def _base(merged: str) -> dict[str, Any]:
 
 def _place(properties: dict[str, Any], merged: str) -> Any:
     """Sets the path to an example value, building what leads to it; returns the value."""
-    shape, node = properties_shape(), properties
+    shape, node = PROPERTIES.shape, properties
     *parents, last = merged.split(".")
     for segment in parents:
         name = segment.removesuffix("[]")
@@ -234,7 +234,7 @@ _SAGEMAKER_OPERATIONS = {"CreateModel", "CreateEndpointConfig", "CreateEndpoint"
 def _delivered(merged: str, value: Any, requests: list[tuple[str, dict[str, Any]]]) -> bool:
     top, _, rest = merged.partition(".")
     name = top.removesuffix("[]")
-    route = routes()[name]
+    route = PROPERTIES.routes[name]
     if route.request == PROVIDER:
         operations, member = ["CreateEndpoint"], name
     else:

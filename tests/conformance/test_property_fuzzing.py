@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from endpoint_provider.cloudformation.reasons import REASON_LIMIT, reason_for_cloudformation
-from endpoint_provider.lifecycle import EndpointProvisioner
-from endpoint_provider.properties import InvalidProperties, parse_properties
+from endpoint_provider.endpoint.lifecycle import endpoint_provisioner
+from endpoint_provider.endpoint.properties import parse_properties
+from endpoint_provider.property_errors import InvalidProperties
 from endpoint_provider.request import Budget, Failed, ResourceRequest
 from endpoint_provider.sagemaker_gateway import SageMakerGateway
 from endpoint_provider.scaling_gateway import ScalingGateway
@@ -126,7 +127,7 @@ def test_hostile_properties_fail_cleanly_before_any_call(
     # Given a provisioner whose every AWS call is recorded
     calls: list[str] = []
     client = RecordingClient(calls)
-    provisioner = EndpointProvisioner(
+    provisioner = endpoint_provisioner(
         SageMakerGateway(client),
         ScalingGateway(client, client),
         ProviderSettings(DEFAULT_EXECUTION_ROLE_ARN=DEFAULT_ROLE),

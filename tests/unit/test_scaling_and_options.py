@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from endpoint_provider import scaling_requests
-from endpoint_provider.update_plan import UpdatePlan, plan_update, variants_to_suspend
+from endpoint_provider.endpoint.update_plan import UpdatePlan, plan_update, variants_to_suspend
 
 
 @pytest.fixture

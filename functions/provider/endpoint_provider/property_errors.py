@@ -16,6 +16,14 @@ from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
 
+class InvalidProperties(ValueError):
+    """Every problem found in the properties, each prefixed with its property path."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s): " + "; ".join(problems))
+
+
 class Problems(ValueError):
     """Raised by model validators: several problems, each at a path relative to the model."""
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from endpoint_common.observability import logger
 from endpoint_provider import scaling_requests
-from endpoint_provider.desired import ScalingSpec
+from endpoint_provider.endpoint.desired import ScalingSpec
 
 if TYPE_CHECKING:
     from types_boto3_application_autoscaling import ApplicationAutoScalingClient

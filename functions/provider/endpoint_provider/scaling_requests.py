@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from endpoint_provider.desired import ScalingSpec
+from endpoint_provider.endpoint.desired import ScalingSpec
 
 if TYPE_CHECKING:
     from types_boto3_application_autoscaling.type_defs import (

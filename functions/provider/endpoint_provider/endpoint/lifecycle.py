@@ -3,66 +3,76 @@
 Each request runs in stages. `apply` makes the changes and is idempotent, so a redelivered
 request adopts what an earlier delivery created; `await` only observes, so a SageMaker
 rollback is never answered with a second UpdateEndpoint; `delete` is re-entrant by nature.
-When an invocation runs short of time the provisioner returns Pending with its Progress, and
-the next invocation resumes there.
+When an invocation runs short of time a stage returns Pending with its Progress, and the next
+invocation resumes there.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from endpoint_common.observability import logger
-from endpoint_provider.cloudformation.reasons import explain
-from endpoint_provider.desired import DesiredState, desired_state
-from endpoint_provider.naming import Owner, StackLocation, endpoint_name_from_arn
-from endpoint_provider.properties import InvalidProperties, parse_properties
+from endpoint_provider.endpoint.desired import DesiredState, desired_state
+from endpoint_provider.endpoint.properties import parse_properties
+from endpoint_provider.endpoint.requests import checked
+from endpoint_provider.endpoint.update_plan import UpdatePlan, plan_update, variants_to_suspend
+from endpoint_provider.naming import Owner, StackLocation, endpoint_name_from_arn, stack_name
+from endpoint_provider.provisioning import Provisioner
 from endpoint_provider.request import (
     APPLY,
     AWAIT,
-    DEFAULT_SERVICE_TIMEOUT,
     DELETE,
     Budget,
     Completed,
     DesiredStates,
-    Failed,
     Outcome,
     Pending,
     Progress,
     ProvisioningFailed,
     ResourceRequest,
 )
-from endpoint_provider.request_check import checked
 from endpoint_provider.sagemaker_gateway import (
     TRANSIENT_STATUSES,
-    EndpointBusy,
-    ForeignResource,
+    HostedComponent,
     SageMakerGateway,
     is_not_found,
 )
 from endpoint_provider.scaling_gateway import ScalingGateway
 from endpoint_provider.settings import ProviderSettings
-from endpoint_provider.update_plan import UpdatePlan, plan_update, variants_to_suspend
+from endpoint_provider.stages import (
+    ConcurrentDelete,
+    ResourceStages,
+    SageMakerResource,
+    failure_reason,
+)
 from endpoint_provider.waiting import Waiter, Waiting
+
+# Within CloudFormation's 256 characters, with the endpoint's name and the remedy.
+FOREIGN_COMPONENTS_SHOWN = 3
 
 if TYPE_CHECKING:
     from types_boto3_sagemaker.type_defs import DescribeEndpointOutputTypeDef
 
-# The target of `_gone`: nothing of ours left under the name.
-Gone = Literal["gone"]
-GONE: Gone = "gone"
+
+def endpoint_provisioner(
+    gateway: SageMakerGateway,
+    scaling: ScalingGateway,
+    settings: ProviderSettings,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Provisioner[DesiredState]:
+    lifecycle = EndpointLifecycle(gateway, scaling, settings, clock, sleep)
+    return Provisioner(lifecycle, settings.deadline_margin_seconds, clock)
 
 
-class ConcurrentDelete(ProvisioningFailed):
-    """A Delete of this resource ran while its Create was in flight and removed part of it."""
+class EndpointLifecycle(ResourceStages[DesiredState, "DescribeEndpointOutputTypeDef"]):
+    name_property = "EndpointName"
 
-
-class EndpointProvisioner:
     def __init__(
         self,
         gateway: SageMakerGateway,
@@ -71,83 +81,34 @@ class EndpointProvisioner:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        self._gateway = gateway
+        endpoints = SageMakerResource(
+            kind="endpoint",
+            describe=gateway.describe_endpoint,
+            delete=gateway.delete_endpoint,
+            arn_field="EndpointArn",
+            status_field="EndpointStatus",
+            busy_statuses=TRANSIENT_STATUSES,
+        )
+        super().__init__(
+            gateway, endpoints, Waiter(settings.poll_interval_seconds, clock, sleep), clock
+        )
         self._scaling = scaling
         self._settings = settings
-        self._clock = clock
-        self._waiter = Waiter(settings.poll_interval_seconds, clock, sleep)
 
-    def desired_states(self, request: ResourceRequest) -> DesiredStates:
-        """The request's new and old desired states, parsed once for the whole request. New
-        properties that do not parse are kept as the problem, raised by whatever needs them;
-        old ones that do not (the rollback of an update rejected for them) count as unknown."""
-        problem = None
-        try:
-            new: DesiredState | None = self._desired(request.properties, request)
-        except Exception as error:
-            new, problem = None, error
-        return DesiredStates(
-            new,
-            problem=problem,
-            old=self._old_desired(request),
-            service_timeout=_lenient_service_timeout(request.properties),
-            endpoint_names=_endpoint_names(request.properties, request.old_properties),
+    def desired(self, raw: object, request: ResourceRequest) -> DesiredState:
+        desired = desired_state(
+            parse_properties(raw),
+            stack_id=request.stack_id,
+            logical_id=request.logical_id,
+            default_role_arn=self._settings.default_execution_role_arn,
         )
+        # Every request botocore's models would refuse is reported before the first change.
+        return checked(desired)
 
-    def failure_id(
-        self, request: ResourceRequest, states: DesiredStates | None = None
-    ) -> str | None:
-        """The physical ID a FAILED answer carries. Update and Delete keep theirs (None). A
-        Create names the endpoint it was making, so the rollback Delete removes whatever it left
-        behind; None when its properties name nothing, since nothing was made. Never raises:
-        every failure, whatever it is, is answered with it."""
-        if request.request_type != "Create":
-            return None
-        try:
-            desired = (states or self.desired_states(request)).new
-            if desired is None:
-                return None
-            return StackLocation.of(request.stack_id).endpoint_arn(desired.endpoint_name)
-        except Exception:
-            logger.exception("failure ID not derived: the FAILED answer names no endpoint")
-            return None
-
-    def start(self, request: ResourceRequest, states: DesiredStates | None = None) -> Progress:
-        """The first invocation's progress: the deadline stays inside CloudFormation's wait."""
-        timeout = (states or self.desired_states(request)).service_timeout
-        margin = min(self._settings.deadline_margin_seconds, timeout / 4)
-        return Progress(deadline=self._clock() + timeout - margin)
-
-    def handle(
-        self,
-        request: ResourceRequest,
-        progress: Progress,
-        budget: Budget,
-        states: DesiredStates | None = None,
-    ) -> Outcome:
-        """One step of the request; `states` as `desired_states` gave them, else parsed here."""
-        run = {"Create": self._create, "Update": self._update, "Delete": self._delete}
-        try:
-            states = states or self.desired_states(request)
-            return run[request.request_type](request, states, progress, budget)
-        except Exception as error:
-            return Failed(explain(error))
+    def failure_id(self, request: ResourceRequest, desired: DesiredState) -> str:
+        return StackLocation.of(request.stack_id).endpoint_arn(desired.endpoint_name)
 
     # Create
-
-    def _create(
-        self, request: ResourceRequest, states: DesiredStates, progress: Progress, budget: Budget
-    ) -> Outcome:
-        desired = states.required_new()
-        if progress.stage == DELETE:
-            return self._discard(desired.owner, progress, budget)
-        try:
-            return self._create_as(desired, progress, budget)
-        except ConcurrentDelete as error:
-            # The Delete answered already and will not come back: what this Create made
-            # after the Delete looked goes now, before the FAILED answer.
-            discarding = replace(progress, stage=DELETE, failure_reason=str(error))
-            return self._discard(desired.owner, discarding, budget)
 
     def _apply_create(self, desired: DesiredState) -> None:
         self._ensure_children(desired)
@@ -164,7 +125,7 @@ class EndpointProvisioner:
             raise
         if created:
             return
-        existing = self._owned_endpoint(desired.endpoint_name, desired.owner)
+        existing = self._owned(desired.endpoint_name, desired.owner)
         if existing and existing["EndpointConfigName"] != desired.config.name:
             raise ProvisioningFailed(
                 f"endpoint {desired.endpoint_name} already exists on config "
@@ -174,7 +135,7 @@ class EndpointProvisioner:
     def _ensure_children(self, desired: DesiredState) -> None:
         for model in desired.models:
             self._gateway.ensure_model(model, desired.tags, desired.owner)
-        self._gateway.ensure_endpoint_config(desired.config, desired.tags, desired.owner)
+        self._gateway.ensure_endpoint_config(desired.config.request, desired.tags, desired.owner)
 
     def _await_in_service(
         self, desired: DesiredState, progress: Progress, budget: Budget
@@ -214,8 +175,12 @@ class EndpointProvisioner:
 
     # Update
 
-    def _update(
-        self, request: ResourceRequest, states: DesiredStates, progress: Progress, budget: Budget
+    def update(
+        self,
+        request: ResourceRequest,
+        states: DesiredStates[DesiredState],
+        progress: Progress,
+        budget: Budget,
     ) -> Outcome:
         new, old = states.required_new(), states.old
         current_name = _current_endpoint_name(request, states) or new.endpoint_name
@@ -225,7 +190,7 @@ class EndpointProvisioner:
             return self._replace(new, progress, budget)
         abandoned = self._abandoned_replacement(old, current_name)
         if abandoned is not None and progress.stage in (APPLY, DELETE):
-            gone = self._delete_endpoint_tree(abandoned, replace(progress, stage=DELETE), budget)
+            gone = self._delete_tree(abandoned, replace(progress, stage=DELETE), budget)
             if isinstance(gone, Pending):
                 return gone
             progress = replace(progress, stage=APPLY)
@@ -243,7 +208,7 @@ class EndpointProvisioner:
         if isinstance(endpoint, Pending):
             return endpoint
         self._scaling.reconcile(new.endpoint_name, new.scaling)
-        self._prune(new.owner, keep=new.config.name)
+        self._prune(new.owner, keep={new.config.name})
         return Completed(request.physical_id, new.attributes(endpoint["EndpointArn"]))
 
     @staticmethod
@@ -262,7 +227,7 @@ class EndpointProvisioner:
             logger.warning("old properties unreadable: autoscaling left as it is")
         else:
             self._scaling.reconcile(new.endpoint_name, old.scaling)
-        self._prune(new.owner, keep=keep)
+        self._prune(new.owner, keep={keep})
 
     def _rollback_reason(self, endpoint: DescribeEndpointOutputTypeDef, new: DesiredState) -> str:
         # SageMaker's FailureReason may name the alarms itself; name only the ones it leaves out.
@@ -348,20 +313,6 @@ class EndpointProvisioner:
         for variant in variants_to_suspend(live_types, registered, new.config):
             self._scaling.remove(new.endpoint_name, variant)
 
-    def _replace(self, new: DesiredState, progress: Progress, budget: Budget) -> Outcome:
-        """A new endpoint under the new name; CloudFormation deletes the old one afterwards.
-        If the new one fails, it is removed before answering, since CloudFormation never
-        learns its ID."""
-        if progress.stage == DELETE:
-            return self._discard(new.owner, progress, budget)
-        try:
-            return self._create_as(new, progress, budget)
-        except Exception as error:
-            # Also when the new name belongs to another stack (ForeignResource): the model and
-            # config made for it are ours, and nobody else would ever delete them.
-            discarding = replace(progress, stage=DELETE, failure_reason=explain(error))
-            return self._discard(new.owner, discarding, budget)
-
     def _create_as(self, desired: DesiredState, progress: Progress, budget: Budget) -> Outcome:
         if progress.stage == APPLY:
             self._apply_create(desired)
@@ -373,124 +324,52 @@ class EndpointProvisioner:
         self._scaling.reconcile(desired.endpoint_name, desired.scaling)
         return Completed(endpoint["EndpointArn"], desired.attributes(endpoint["EndpointArn"]))
 
-    def _discard(self, owner: Owner, progress: Progress, budget: Budget) -> Outcome:
-        gone = self._delete_endpoint_tree(owner, progress, budget)
-        if isinstance(gone, Pending):
-            return gone
-        raise ProvisioningFailed(progress.failure_reason)
-
     # Delete
 
-    def _delete(
-        self, request: ResourceRequest, states: DesiredStates, progress: Progress, budget: Budget
+    def delete(
+        self,
+        request: ResourceRequest,
+        states: DesiredStates[DesiredState],
+        progress: Progress,
+        budget: Budget,
     ) -> Outcome:
         name = _current_endpoint_name(request, states) or _unanswered_create_name(states)
         if name is None:
             return Completed(request.physical_id)
         owner = Owner(request.stack_id, request.logical_id, name)
-        gone = self._delete_endpoint_tree(owner, replace(progress, stage=DELETE), budget)
+        gone = self._delete_tree(owner, replace(progress, stage=DELETE), budget)
         return gone if isinstance(gone, Pending) else Completed(request.physical_id)
 
-    def _delete_endpoint_tree(
-        self, owner: Owner, progress: Progress, budget: Budget
-    ) -> Pending | None:
-        """Endpoint first, and only once it is gone its configs and models, so SageMaker never
-        runs an endpoint whose config was deleted under it."""
-        gone = self._gone(owner)
-        while True:
-            deleted = self._waiter.wait(gone, progress, budget)
-            if isinstance(deleted, Pending):
-                return deleted
-            self._prune(owner, keep=None)
-            # A Create still in its apply step may have made the endpoint after the first look
-            # and before the prune: delete it too, instead of leaving it without its config.
-            if gone() is GONE:
-                return None
-            progress = replace(progress, last_poll=self._clock())
+    def _before_delete(
+        self, owner: Owner, described: DescribeEndpointOutputTypeDef
+    ) -> Waiting | None:
+        """Inference components first: SageMaker refuses to delete an endpoint that hosts any.
+        This stack's go with it (CloudFormation is deleting them), so the delete waits for
+        them; another stack's, or nobody's, keep the endpoint, and the Delete fails naming
+        them before anything is deleted."""
+        hosted = self._gateway.hosted_components(owner.endpoint_name)
+        foreign = [component for component in hosted if component.stack_id != owner.stack_id]
+        if foreign:
+            raise ProvisioningFailed(_hosts_foreign_components(owner.endpoint_name, foreign))
+        if hosted:
+            names = ", ".join(component.name for component in hosted)
+            return Waiting(f"endpoint {owner.endpoint_name} hosts {names} of this stack")
+        self._scaling.reconcile(owner.endpoint_name, ())
+        return None
 
-    def _gone(self, owner: Owner) -> Callable[[], Gone | Waiting]:
-        """Target: no endpoint of this owner's name that is ours (one of another owner is left
-        alone); deletes it once it is settled."""
-        ownership_checked = False
-
-        def check() -> Gone | Waiting:
-            nonlocal ownership_checked
-            endpoint = self._gateway.describe_endpoint(owner.endpoint_name)
-            if endpoint is None:
-                return GONE
-            if not ownership_checked and not self._gateway.owns_endpoint(endpoint, owner):
-                logger.warning("endpoint left alone: not ours", endpoint=owner.endpoint_name)
-                return GONE
-            ownership_checked = True
-            status = endpoint["EndpointStatus"]
-            if status not in TRANSIENT_STATUSES | {"Deleting"}:
-                # SageMaker may start a system update between our describe and our delete;
-                # the next poll waits it out and deletes then.
-                with contextlib.suppress(EndpointBusy):
-                    self._scaling.reconcile(owner.endpoint_name, ())
-                    self._gateway.delete_endpoint(owner.endpoint_name)
-            return Waiting(f"endpoint {owner.endpoint_name} is {status}, deleting it")
-
-        return check
-
-    # Shared steps
-
-    def _await_settled(
-        self, name: str, owner: Owner, progress: Progress, budget: Budget
-    ) -> DescribeEndpointOutputTypeDef | Pending | None:
-        return self._waiter.wait(self._settled(name, owner), progress, budget)
-
-    def _settled(
-        self, name: str, owner: Owner
-    ) -> Callable[[], DescribeEndpointOutputTypeDef | Waiting | None]:
-        """Target: our endpoint in a state that takes changes, or None when there is none."""
-
-        def check() -> DescribeEndpointOutputTypeDef | Waiting | None:
-            endpoint = self._owned_endpoint(name, owner)
-            if endpoint is None:
-                return None
-            if endpoint["EndpointStatus"] in TRANSIENT_STATUSES:
-                status = endpoint["EndpointStatus"]
-                return Waiting(f"endpoint {name} is {status}, waiting to update it")
-            return endpoint
-
-        return check
-
-    def _owned_endpoint(self, name: str, owner: Owner) -> DescribeEndpointOutputTypeDef | None:
-        endpoint = self._gateway.describe_endpoint(name)
-        if endpoint and not self._gateway.owns_endpoint(endpoint, owner):
-            raise ForeignResource("endpoint", name, owner)
-        return endpoint
-
-    def _prune(self, owner: Owner, keep: str | None) -> None:
-        """Removes this endpoint's configs and models except `keep` and what it uses."""
+    def _prune(self, owner: Owner, keep: set[str] | None) -> None:
+        """Removes this endpoint's configs and models except the configs in `keep` and what
+        they use."""
         kept_models: set[str] = set()
         for config in self._gateway.owned_configs(owner):
-            if config["EndpointConfigName"] == keep:
-                kept_models = {variant["ModelName"] for variant in config["ProductionVariants"]}
+            if config["EndpointConfigName"] in (keep or set()):
+                variants = config["ProductionVariants"]
+                kept_models = {
+                    variant["ModelName"] for variant in variants if "ModelName" in variant
+                }
             else:
                 self._gateway.delete_endpoint_config(config["EndpointConfigName"])
-        for model in self._gateway.owned_models(owner):
-            if model not in kept_models:
-                self._gateway.delete_model(model)
-
-    def _desired(self, raw: object, request: ResourceRequest) -> DesiredState:
-        desired = desired_state(
-            parse_properties(raw),
-            stack_id=request.stack_id,
-            logical_id=request.logical_id,
-            default_role_arn=self._settings.default_execution_role_arn,
-        )
-        # Every request botocore's models would refuse is reported before the first change.
-        return checked(desired)
-
-    def _old_desired(self, request: ResourceRequest) -> DesiredState | None:
-        if request.request_type != "Update":
-            return None
-        try:
-            return self._desired(request.old_properties or {}, request)
-        except InvalidProperties:
-            return None
+        self._gateway.delete_owned_models(owner, kept_models)
 
 
 class UpdateRolledBack(ProvisioningFailed):
@@ -502,11 +381,27 @@ class UpdateRolledBack(ProvisioningFailed):
 
 
 def _failure_reason(endpoint: DescribeEndpointOutputTypeDef, what: str) -> str:
-    reason = endpoint.get("FailureReason") or "SageMaker gave no FailureReason"
-    return f"endpoint {endpoint['EndpointName']} {what}: {reason}"
+    return failure_reason("endpoint", endpoint["EndpointName"], endpoint, what)
 
 
-def _unanswered_create_name(states: DesiredStates) -> str | None:
+def _hosts_foreign_components(endpoint_name: str, foreign: list[HostedComponent]) -> str:
+    shown = [
+        f"{component.name} ({_stack_of(component)})"
+        for component in foreign[:FOREIGN_COMPONENTS_SHOWN]
+    ]
+    more = len(foreign) - len(shown)
+    listed = ", ".join(shown) + (f", +{more} more" if more else "")
+    return (
+        f"endpoint {endpoint_name} still hosts inference components of other stacks: {listed}; "
+        "delete them first (nothing was deleted)"
+    )
+
+
+def _stack_of(component: HostedComponent) -> str:
+    return f"stack {stack_name(component.stack_id)}" if component.stack_id else "no stack"
+
+
+def _unanswered_create_name(states: DesiredStates[DesiredState]) -> str | None:
     """A physical ID that names no endpoint comes from a Create whose answer never reached
     CloudFormation (its ResponseURL unreachable, or CloudFormation's own timeout) or that
     failed before naming anything. The endpoint such a Create may still have made is the one
@@ -515,28 +410,15 @@ def _unanswered_create_name(states: DesiredStates) -> str | None:
     return states.new.endpoint_name if states.new else None
 
 
-def _current_endpoint_name(request: ResourceRequest, states: DesiredStates) -> str | None:
+def _current_endpoint_name(
+    request: ResourceRequest, states: DesiredStates[DesiredState]
+) -> str | None:
     """The physical ID's endpoint name, in its original case when the properties know it:
     SageMaker lower-cases the name inside the ARN."""
     arn_name = endpoint_name_from_arn(request.physical_id)
     if arn_name is None:
         return None
-    for named in states.endpoint_names:
+    for named in states.names:
         if named.lower() == arn_name.lower():
             return named
     return arn_name
-
-
-def _endpoint_names(*raws: object) -> tuple[str, ...]:
-    named = (raw.get("EndpointName") if isinstance(raw, dict) else None for raw in raws)
-    return tuple(name for name in named if isinstance(name, str))
-
-
-def _lenient_service_timeout(raw: object) -> int:
-    # Properties that are not a map, or an infinite ServiceTimeout: parsing reports them.
-    if not isinstance(raw, dict):
-        return DEFAULT_SERVICE_TIMEOUT
-    try:
-        return min(max(int(raw.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT)), 1), 3600)
-    except (TypeError, ValueError, OverflowError):
-        return DEFAULT_SERVICE_TIMEOUT

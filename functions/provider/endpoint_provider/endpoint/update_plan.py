@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from endpoint_provider.desired import ConfigSpec, DesiredState
+from endpoint_provider.endpoint.desired import ConfigSpec, DesiredState
 
 
 @dataclass(frozen=True)
