@@ -20,10 +20,7 @@ from endpoint_provider.cloudformation.lost_invocations import (
     is_destination_batch,
     lost_invocations,
 )
-from endpoint_provider.cloudformation.reasons import (
-    invalid_properties_reason,
-    reason_for_cloudformation,
-)
+from endpoint_provider.cloudformation.reasons import answer_reason
 from endpoint_provider.cloudformation.resource import ContinuableResource
 from endpoint_provider.failures import failed
 from endpoint_provider.request import (
@@ -102,10 +99,11 @@ class CloudFormationEdge:
                 self._hand_off(event, outcome, context)
                 return None
         except Exception as error:
-            raise ProvisioningFailed(_reason(failed(error), context)) from error
+            reason = answer_reason(failed(error), context.log_stream_name)
+            raise ProvisioningFailed(reason) from error
         if isinstance(outcome, Failed):
             logger.error("request failed", reason=outcome.reason)
-            raise ProvisioningFailed(_reason(outcome, context))
+            raise ProvisioningFailed(answer_reason(outcome, context.log_stream_name))
         logger.info("request succeeded", physical_id=outcome.physical_id)
         self.resource.Data.update(outcome.data)
         return outcome.physical_id
@@ -169,13 +167,3 @@ class CloudFormationEdge:
             if not delivered:
                 undelivered.append({"itemIdentifier": lost.message_id})
         return {"batchItemFailures": undelivered}
-
-
-def _reason(outcome: Failed, context: LambdaContext) -> str:
-    """The reason within CloudFormation's 256 characters, the log stream included; invalid
-    properties keep every path they can."""
-    if outcome.problems:
-        return reason_for_cloudformation(
-            invalid_properties_reason(outcome.problems), context.log_stream_name
-        )
-    return reason_for_cloudformation(outcome.reason, context.log_stream_name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from endpoint_provider.request import Failed
+
 # crhelper replaces a reason longer than this with its last 240 characters, which would cut
 # off the part that says what to fix.
 REASON_LIMIT = 256
@@ -15,6 +17,14 @@ INVALID_PROPERTIES = "Invalid properties: "
 # Below this a cut message says nothing; the problem's path alone is more useful.
 _SHORTEST_MESSAGE = 12
 _CUT = "…"
+
+
+def answer_reason(outcome: Failed, log_stream: str | None) -> str:
+    """A FAILED outcome's reason within CloudFormation's 256 characters, the log stream
+    included; invalid properties keep every path they can."""
+    if outcome.problems:
+        return reason_for_cloudformation(invalid_properties_reason(outcome.problems), log_stream)
+    return reason_for_cloudformation(outcome.reason, log_stream)
 
 
 def reason_for_cloudformation(message: str, log_stream: str | None) -> str:

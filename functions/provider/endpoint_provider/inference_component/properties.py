@@ -101,6 +101,7 @@ class ComponentProperties(ResourceProperties):
 
     InferenceComponentName: str | None = prop(None, doc="Component name")
     EndpointName: str = prop(doc="The endpoint that hosts the component")
+    EndpointArn: str | None = prop(None, doc="The native resource's name for the endpoint")
     VariantName: str | None = prop(None, doc="The variant that hosts the component")
     Specification: SpecificationSpec | None = prop(None, doc="The model and its compute")
     Specifications: list[SpecificationSpec] | None = prop(
@@ -118,9 +119,16 @@ class ComponentProperties(ResourceProperties):
         check(
             self._specification_problems()
             + self._model_problems()
+            + self._endpoint_arn_problems()
             + self.deployment_timeout_problems(timeout)
         )
         return self
+
+    def _endpoint_arn_problems(self) -> list[Problem]:
+        named = (self.EndpointArn or "").rpartition(":endpoint/")[2]
+        if self.EndpointArn is not None and named.lower() != self.EndpointName.lower():
+            return [("EndpointArn", f"must be the ARN of endpoint {self.EndpointName}")]
+        return []
 
     def _specification_problems(self) -> list[Problem]:
         if (self.Specification is None) == (self.Specifications is None):

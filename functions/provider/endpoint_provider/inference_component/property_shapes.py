@@ -31,6 +31,11 @@ PROPERTIES = PropertySet(
             "documentation": "The endpoint that hosts the component (an endpoint with no model "
             "of its own), typically `!GetAtt Endpoint.EndpointName`.",
         },
+        "EndpointArn": {
+            "shape": "EndpointArn",
+            "documentation": "The native resource's EndpointArn, accepted when porting a native "
+            "template: it must name the endpoint EndpointName names.",
+        },
         "VariantName": {
             "shape": "VariantName",
             "documentation": "The endpoint's variant that hosts the component; default: the "
