@@ -25,6 +25,8 @@ NEW_CONFIG = "new config, in place"
 IN_PLACE = "in place, endpoint untouched"
 ON_UPDATES = "in place; governs later updates"
 NOTHING = "nothing to change"
+NEW_SPECIFICATION = "new model or specification, in place"
+COPIES = "copies, in place"
 
 Problem = tuple[str, str]
 _Model = TypeVar("_Model", bound=BaseModel)
