@@ -442,13 +442,7 @@ def _model_missing(backend: SageMakerModelBackend, name: str) -> str:
 def _require_settled(component: Component) -> None:
     """Assumption: SageMaker refuses to change a component that is not InService, in the words
     it uses for endpoints."""
-    if component.status == "Failed":
-        raise validation(
-            f'Cannot update inference component "{component.arn}" because it is in Failed'
-            " status. A failed inference component can only be deleted."
-        )
-    if component.status != "InService":
-        raise validation(f'Cannot update in-progress inference component "{component.arn}".')
+    timeline.require_settled("inference component", component.arn, component.status)
 
 
 def _require_copies_of_its_own(component: Component) -> None:

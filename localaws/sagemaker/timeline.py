@@ -209,13 +209,18 @@ def retained_properties(params: dict[str, Any]) -> frozenset[str]:
 
 
 def require_updatable(endpoint: FakeEndpoint) -> None:
-    if endpoint.endpoint_status == "Failed":
+    require_settled("endpoint", endpoint.arn, endpoint.endpoint_status)
+
+
+def require_settled(kind: str, resource_arn: str, status: str) -> None:
+    """Refuse to change a `kind` of resource (endpoint, inference component) unless InService."""
+    if status == "Failed":
         raise validation(
-            f'Cannot update endpoint "{endpoint.arn}" because it is in Failed status.'
-            " A failed endpoint can only be deleted."
+            f'Cannot update {kind} "{resource_arn}" because it is in Failed status.'
+            f" A failed {kind} can only be deleted."
         )
-    if endpoint.endpoint_status != "InService":
-        raise validation(f'Cannot update in-progress endpoint "{endpoint.arn}".')
+    if status != "InService":
+        raise validation(f'Cannot update in-progress {kind} "{resource_arn}".')
 
 
 def require_unscaled(

@@ -3,52 +3,33 @@ CloudWatch and managed instance scaling do: out with traffic, in to zero when it
 back from zero through an alarm on NoCapacityInvocationFailures and a step scaling policy.
 """
 
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.client import BaseClient
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from localaws.sagemaker import SageMakerSimulator, SimulatorSettings
+from localaws.sagemaker import SageMakerSimulator
 from localaws.server import LocalAws
+from tests.integration import test_simulator_inference_components as components_test
+from tests.integration.test_simulator_inference_components import (
+    IMAGE,
+    ROLE_ARN,
+    SETTINGS,
+    _client,
+    _Clock,
+)
 
-REGION = "us-east-1"
-ROLE_ARN = "arn:aws:iam::123456789012:role/sagemaker-execution"
-IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/llm:1"
 TARGET = {
     "ServiceNamespace": "sagemaker",
     "ResourceId": "inference-component/chat",
     "ScalableDimension": "sagemaker:inference-component:DesiredCopyCount",
 }
-SETTINGS = SimulatorSettings()
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture(scope="module")
-def local_aws() -> Iterator[LocalAws]:
-    with LocalAws() as aws:
-        yield aws
-
-
-@pytest.fixture
-def clock(local_aws: LocalAws) -> _Clock:
-    local_aws.reset()
-    clock = _Clock()
-    local_aws.simulator.settings = SimulatorSettings(clock=clock)
-    return clock
+# The same server and clock fixtures as the inference component tests, this module's own.
+local_aws = components_test.local_aws
+clock = components_test.clock
 
 
 @pytest.fixture
@@ -59,14 +40,7 @@ def simulator(local_aws: LocalAws, clock: _Clock) -> SageMakerSimulator:
 @pytest.fixture
 def clients(local_aws: LocalAws, clock: _Clock) -> dict[str, BaseClient]:
     return {
-        service: boto3.client(
-            service,
-            endpoint_url=local_aws.endpoint_url,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(retries={"total_max_attempts": 1}),
-        )
+        service: _client(local_aws, service)
         for service in ("sagemaker", "sagemaker-runtime", "application-autoscaling", "cloudwatch")
     }
 
@@ -111,6 +85,11 @@ def _scaled_component(
     clock.advance(SETTINGS.component_create_seconds)
     autoscaling = clients["application-autoscaling"]
     autoscaling.register_scalable_target(**TARGET, MinCapacity=0, MaxCapacity=8, **target)
+    _track_invocations(autoscaling, ScaleInCooldown=60, ScaleOutCooldown=60)
+
+
+def _track_invocations(autoscaling: BaseClient, **config: Any) -> None:
+    """Target tracking at 2 invocations per copy."""
     autoscaling.put_scaling_policy(
         PolicyName="chat-invocations",
         PolicyType="TargetTrackingScaling",
@@ -120,8 +99,7 @@ def _scaled_component(
             "PredefinedMetricSpecification": {
                 "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"
             },
-            "ScaleInCooldown": 60,
-            "ScaleOutCooldown": 60,
+            **config,
         },
     )
 
@@ -224,18 +202,7 @@ def test_scale_in_waits_for_quiet_and_respects_suspension(
     # Given a component of 2 copies without traffic, its scale-in suspended, disabled or not
     _scaled_component(clients, clock, copies=2, **target)
     if policy_change:
-        clients["application-autoscaling"].put_scaling_policy(
-            PolicyName="chat-invocations",
-            PolicyType="TargetTrackingScaling",
-            **TARGET,
-            TargetTrackingScalingPolicyConfiguration={
-                "TargetValue": 2.0,
-                "PredefinedMetricSpecification": {
-                    "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"
-                },
-                **policy_change,
-            },
-        )
+        _track_invocations(clients["application-autoscaling"], **policy_change)
 
     # When 14 quiet minutes pass, then 2 more
     clock.advance(14 * 60)

@@ -8,7 +8,6 @@ Every test talks to one LocalAws server through real boto3 clients, on a clock t
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.client import BaseClient
 from botocore.config import Config
@@ -16,10 +15,16 @@ from botocore.exceptions import ClientError
 
 from localaws.sagemaker import SageMakerSimulator, SimulatorSettings
 from localaws.server import LocalAws
+from tests.integration.test_local_sagemaker_simulator import (
+    ACCOUNT_ID,
+    REGION,
+    ROLE_ARN,
+    _arn,
+    _Clock,
+    _error,
+)
+from tests.integration.test_local_sagemaker_simulator import _client as client
 
-REGION = "us-east-1"
-ACCOUNT_ID = "123456789012"
-ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/sagemaker-execution"
 IMAGE = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/llm:1"
 FAILING_IMAGE = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/llm:fail"
 # One A10G of the four on an ml.g5.12xlarge, a quarter of its vCPUs and memory.
@@ -36,29 +41,23 @@ NO_CAPACITY = (
 SETTINGS = SimulatorSettings()
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture(scope="module")
 def local_aws() -> Iterator[LocalAws]:
     with LocalAws() as aws:
         yield aws
 
 
-@pytest.fixture
-def clock(local_aws: LocalAws) -> _Clock:
+def on_fresh_clock(local_aws: LocalAws) -> _Clock:
+    """Empty LocalAws, with default durations on a clock the test moves."""
     local_aws.reset()
     clock = _Clock()
     local_aws.simulator.settings = SimulatorSettings(clock=clock)
     return clock
+
+
+@pytest.fixture
+def clock(local_aws: LocalAws) -> _Clock:
+    return on_fresh_clock(local_aws)
 
 
 @pytest.fixture
@@ -67,14 +66,7 @@ def simulator(local_aws: LocalAws, clock: _Clock) -> SageMakerSimulator:
 
 
 def _client(local_aws: LocalAws, service: str) -> BaseClient:
-    return boto3.client(
-        service,
-        endpoint_url=local_aws.endpoint_url,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"total_max_attempts": 1}),
-    )
+    return client(local_aws, service, Config(retries={"total_max_attempts": 1}))
 
 
 @pytest.fixture
@@ -85,14 +77,6 @@ def sagemaker(local_aws: LocalAws, clock: _Clock) -> BaseClient:
 @pytest.fixture
 def runtime(local_aws: LocalAws, clock: _Clock) -> BaseClient:
     return _client(local_aws, "sagemaker-runtime")
-
-
-def _arn(resource_type: str, name: str) -> str:
-    return f"arn:aws:sagemaker:{REGION}:{ACCOUNT_ID}:{resource_type}/{name}"
-
-
-def _error(raised: pytest.ExceptionInfo[ClientError]) -> dict[str, str]:
-    return raised.value.response["Error"]
 
 
 def _variant(**changes: Any) -> dict[str, Any]:
