@@ -715,3 +715,35 @@ def test_reset_forgets_components(
     assert sagemaker.list_inference_components()["InferenceComponents"] == []
     _component_endpoint(sagemaker, clock)
     _create_component(sagemaker)
+
+
+def test_an_endpoint_update_keeps_its_components_and_places_them_again(
+    sagemaker: BaseClient, clock: _Clock
+) -> None:
+    # Given a component of 3 one-GPU copies on an ml.g5.12xlarge (4 GPUs), and two new
+    # configurations: one of an ml.g5.16xlarge (1 GPU), one that serves a model
+    _component_endpoint(sagemaker, clock)
+    _in_service(sagemaker, clock, copies=3)
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="llm-small",
+        ExecutionRoleArn=ROLE_ARN,
+        ProductionVariants=[_variant(InstanceType="ml.g5.16xlarge")],
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="llm-model", ProductionVariants=[_variant(ModelName="llm-7b")]
+    )
+
+    # When the endpoint is updated to each
+    with pytest.raises(ClientError) as raised:
+        sagemaker.update_endpoint(EndpointName="llm", EndpointConfigName="llm-model")
+    sagemaker.update_endpoint(EndpointName="llm", EndpointConfigName="llm-small")
+    clock.advance(SETTINGS.update_seconds)
+
+    # Then the one with a model is refused while the component remains, and on the smaller
+    # instance only one copy finds room
+    assert _error(raised)["Message"] == (
+        f'Cannot update endpoint "{_arn("endpoint", "llm")}" to an endpoint configuration with'
+        " models while inference components are deployed on it. Delete them first."
+    )
+    assert sagemaker.describe_endpoint(EndpointName="llm")["EndpointConfigName"] == "llm-small"
+    assert _copies(sagemaker) == ("InService", 1, 3)
