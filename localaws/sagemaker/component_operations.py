@@ -207,6 +207,8 @@ class ComponentOperations:
             )
 
     def _finish_create(self, component: Component, endpoint: FakeEndpoint) -> None:
+        """Assumption: a new component fails unless all its copies find room (after managed
+        scaling added what it may); the wording of the capacity reason is the simulator's."""
         failure = self._failure(component, component.specification)
         component.target_copies = component.desired_copies
         if failure is None and not self.placements.fits(endpoint, self.components, component):
@@ -270,6 +272,9 @@ class ComponentOperations:
         new: tuple[dict[str, Any], list[dict[str, Any]] | None, int],
         deployment: dict[str, Any] | None,
     ) -> None:
+        """Assumption: while Updating, DescribeInferenceComponent shows the old specification and
+        copy count (the API has no pending summary for components); the new ones show once
+        the update completes."""
         if deployment is not None:
             component.last_deployment_config = deployment
         due = request.now + self._rolling_seconds(component, deployment or {})
@@ -315,7 +320,9 @@ class ComponentOperations:
         self.placements.rebalance(component.backend, endpoint, self.components)
 
     def _roll_back(self, component: Component, now: float) -> None:
-        """An alarm went off mid-update: the old copies come back over one update's duration."""
+        """An alarm went off mid-update: the old copies come back.
+
+        Assumption: that takes one update's duration, whatever RollbackMaximumBatchSize says."""
         complete = partial(_settle, component)
         self._begin(_Change(component, now + self._durations().update, complete), "Updating")
 
@@ -331,7 +338,12 @@ class ComponentOperations:
     def set_copies(self, component: Component, copies: int, now: float) -> None:
         """Ask for `copies` copies, as UpdateInferenceComponentRuntimeConfig and Application Auto
         Scaling do: DesiredCopyCount shows it at once, the copies follow when the change
-        completes, as many as find room."""
+        completes, as many as find room.
+
+        Assumption: the component is Updating meanwhile; copies that find no room leave it
+        InService with CurrentCopyCount below DesiredCopyCount (no FailureReason), and the
+        instances managed scaling adds or releases for them are there when the change
+        completes."""
         component.desired_copies = copies
         complete = partial(self._apply_copies, component, copies)
         self._begin(_Change(component, now + self._durations().update, complete), "Updating")

@@ -166,7 +166,10 @@ class Placements:
         self, backend: SageMakerModelBackend, endpoint: FakeEndpoint, components: Components
     ) -> None:
         """Place every component's copies on the endpoint's variants again, and set each
-        variant's instance count to what that takes."""
+        variant's instance count to what that takes.
+
+        Assumption: a new endpoint runs InitialInstanceCount instances until copies first
+        change; managed scaling then keeps max(MinInstanceCount, instances holding a copy)."""
         hosted = components.on_endpoint(backend, endpoint.endpoint_name)
         for summary in endpoint.production_variants:
             variant = self.variant(endpoint, summary["VariantName"])
