@@ -228,6 +228,10 @@ class FaultWorld:
                 ]
             ],
             "alarms": [a["AlarmName"] for a in self.cloudwatch.describe_alarms()["MetricAlarms"]],
+            "inference components": [
+                c["InferenceComponentName"]
+                for c in sagemaker.list_inference_components()["InferenceComponents"]
+            ],
         }
 
     def reset(self) -> None:
@@ -240,8 +244,8 @@ class FaultWorld:
         ManualTimer.armed.clear()
 
 
-def base_properties() -> dict[str, Any]:
-    props = copy.deepcopy(load_event("create.json")["ResourceProperties"])
+def base_properties(event: str = "create.json") -> dict[str, Any]:
+    props = copy.deepcopy(load_event(event)["ResourceProperties"])
     del props["ServiceToken"]
     return props
 

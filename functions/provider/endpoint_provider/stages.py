@@ -166,7 +166,7 @@ class ResourceStages(ABC, Generic[State, Described]):
             if described is None:
                 return GONE
             if not ownership_checked and not self._gateway.owns(resource.arn(described), owner):
-                logger.warning(f"{resource.kind} left alone: not ours", name=name)
+                logger.warning(f"{resource.kind} left alone: not ours", resource=name)
                 return GONE
             ownership_checked = True
             status = resource.status(described)
