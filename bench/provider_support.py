@@ -90,12 +90,18 @@ class Scaled:
         return scaled
 
 
-def environment(aws: LocalAws, collector: ResponseCollector, scaled: Scaled) -> dict[str, str]:
+def environment(
+    aws: LocalAws,
+    collector: ResponseCollector,
+    scaled: Scaled = Scaled(1.0),
+    log_level: str = "INFO",
+) -> dict[str, str]:
     found = provider_environment(
         aws.endpoint_url,
         collector.ca_file,
         poll_interval=scaled.seconds(scaled.poll_interval),
         handoff_margin=scaled.seconds(HANDOFF_MARGIN),
+        log_level=log_level,
     )
     found["DEADLINE_MARGIN_SECONDS"] = str(scaled.seconds(DEADLINE_MARGIN))
     return {**LAMBDA_CREDENTIALS, **found}
@@ -116,18 +122,18 @@ def load_provider(env: dict[str, str]) -> ModuleType:
     return load_function("provider")
 
 
-class ThreadLocalContinuation:
-    """The provider's `continuation()` for a module shared by threads: each thread's
-    hand-offs go to its own LocalLambda."""
+class SilentTimer:
+    """crhelper's timeout timer, for invocations on simulated time: it would fire on real time,
+    and a simulated invocation hands off long before its timeout anyway."""
 
-    def __init__(self) -> None:
-        self._local = threading.local()
+    def __init__(self, interval: float, callback: Any):
+        self.daemon = True
 
-    def bind(self, service: LocalLambda) -> None:
-        self._local.service = service
+    def start(self) -> None:
+        """Never fires."""
 
-    def __call__(self) -> LocalLambda:
-        return self._local.service
+    def cancel(self) -> None:
+        """Nothing to stop."""
 
 
 class TimedLambda(LocalLambda):

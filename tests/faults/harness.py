@@ -3,15 +3,17 @@ simulator, with faults injected into every AWS call it makes and into the Respon
 
 Time is simulated: one clock drives SageMaker's transitions, the provider's polls and sleeps,
 Lambda's remaining time and the response delivery's backoff, so a 15-minute invocation or a
-2-minute deployment takes milliseconds and every run takes the same path. Faults are injected
-through botocore's event system on the provider's own clients: a `before-call` handler raises
-what the call would end with after botocore's retries.
+2-minute deployment takes milliseconds, and the jitter of the provider's polls is seeded, so
+every run takes the same path. Faults are injected through botocore's event system on the
+provider's own clients: a `before-call` handler raises what the call would end with after
+botocore's retries.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -115,6 +117,10 @@ def _client_error(code: str, message: str, status: int) -> Callable[[str], Excep
     return make
 
 
+# The faults SageMaker may get past by itself (throttling, a 5xx, AWS out of reach or timing
+# out): the provider retries them until the deadline. The others fail the same way again.
+TRANSIENT = ("5xx", "throttling", "connection", "connect-timeout", "read-timeout")
+
 FAULTS: dict[str, Callable[[str], Exception]] = {
     "4xx": _client_error("ValidationException", "injected: request refused", 400),
     "5xx": _client_error("InternalFailure", "injected: internal error", 500),
@@ -137,7 +143,7 @@ class Faults:
     def __init__(self, clients: list[Any]):
         self.calls: list[str] = []
         self._clients = clients
-        self._armed: tuple[str, int, str] | None = None
+        self._armed: tuple[str, int, str, int | None] | None = None
         self._seen = 0
         self.fired = 0
         self.hooks: dict[str, Callable[[], None]] = {}
@@ -148,9 +154,10 @@ class Faults:
         for client in self._clients:
             client.meta.events.unregister("before-call", self._before_call)
 
-    def arm(self, call: str, nth: int, fault: str) -> None:
-        """From the nth `service.Operation` call on, every one fails with `fault`."""
-        self._armed, self._seen, self.fired = (call, nth, fault), 0, 0
+    def arm(self, call: str, nth: int, fault: str, times: int | None = None) -> None:
+        """From the nth `service.Operation` call on, `times` of them fail with `fault` and the
+        rest go through (None: every one fails)."""
+        self._armed, self._seen, self.fired = (call, nth, fault, times), 0, 0
 
     def disarm(self) -> None:
         self._armed = None
@@ -167,9 +174,10 @@ class Faults:
             self.hooks.pop(call)()
         if self._armed and self._armed[0] == call:
             self._seen += 1
-            if self._seen >= self._armed[1]:
+            _, nth, fault, times = self._armed
+            if self._seen >= nth and (times is None or self.fired < times):
                 self.fired += 1
-                raise FAULTS[self._armed[2]](operation)
+                raise FAULTS[fault](operation)
         if call == "lambda.Invoke":
             # `params` is the serialised request: the payload is its body.
             self._lambda.queued.append(json.loads(params["body"]))
@@ -242,6 +250,8 @@ class FaultWorld:
         self.lambda_.queued.clear()
         self.lambda_.timeout_seconds = LAMBDA_TIMEOUT
         ManualTimer.armed.clear()
+        # The provider's poll jitter draws from the module's generator.
+        random.seed(0)
 
 
 def base_properties(event: str = "create.json") -> dict[str, Any]:

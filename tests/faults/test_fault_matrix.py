@@ -1,13 +1,16 @@
 """Every AWS call of create, update, replace, delete and hand-off, of endpoints and of inference
-components, failing in every way that matters, at its first and its last occurrence: each
-request gets exactly one answer, FAILED, with an actionable reason and the right physical ID,
-and after CloudFormation's rollback nothing is left in SageMaker, Application Auto Scaling or
-CloudWatch (but what the scenario set up)."""
+components, failing in every way that matters, at its first and its last occurrence. A failure
+that lasts gets exactly one answer, FAILED, with an actionable reason (the account's rate limit,
+for throttling) and the right physical ID, inside the ServiceTimeout, and after CloudFormation's
+rollback nothing is left in SageMaker, Application Auto Scaling or CloudWatch (but what the
+scenario set up). A transient failure that passes (throttling, a 5xx, AWS out of reach for a
+while) gets SUCCESS, and the account holds what it would have held had nothing failed."""
 
 from __future__ import annotations
 
 import copy
 import os
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +18,14 @@ from typing import Any
 
 import pytest
 
-from tests.faults.harness import FAULTS, FIGURES, LOGICAL_ID, FaultWorld, base_properties
+from tests.faults.harness import (
+    FAULTS,
+    FIGURES,
+    LOGICAL_ID,
+    TRANSIENT,
+    FaultWorld,
+    base_properties,
+)
 
 # A SageMaker name may not exceed 63 characters; the reason never exceeds CloudFormation's 256.
 REASON_LIMIT = 256
@@ -282,15 +292,63 @@ WAYS = (
     ("connection", "connect-timeout", "read-timeout"),
     ("bug",),
 )
+# A transient fault that passes: this many calls in a row fail, each standing for a call that
+# failed after botocore's own retries (ten attempts each), and the next goes through.
+PASSING_CALLS = 3
+# The provider's own calls, which it retries; a refused hand-off (lambda.Invoke) is answered
+# FAILED at once, since the invocation that makes it is about to end.
+RETRIED_SERVICES = ("sagemaker", "application-auto-scaling", "cloudwatch")
+# The ServiceTimeout of every request under test: one that meets a lasting transient failure
+# retries it until its deadline, and every retry costs real time, even on the simulated clock.
+SERVICE_TIMEOUT = 300
+RATE_LIMIT_REASON = re.compile(r"the account's SageMaker rate limit throttled [1-9]\d* calls")
 
 
-def faults_for_step(index: int) -> list[str]:
-    if os.environ.get("FAULT_MATRIX") == "full":
-        return list(FAULTS)
-    return [kinds[index % len(kinds)] for kinds in WAYS]
+@dataclass(frozen=True)
+class Fault:
+    """`kind` failing from a step's call on: `times` calls in a row, or (None) every one."""
+
+    kind: str
+    times: int | None = None
+
+    @property
+    def passes(self) -> bool:
+        return self.times is not None
+
+    def label(self) -> str:
+        return f"{self.kind} x{self.times}" if self.passes else self.kind
 
 
-def run(world: FaultWorld, scenario: Scenario, arm: Callable[[], None]) -> tuple[Any, ...]:
+def faults_for_step(index: int, call: str) -> list[Fault]:
+    """The kinds whose turn it is, each failing for good; a transient one, where the provider
+    retries it, failing for a while instead, and throttling both ways. Failing for good, the
+    other transient kinds take the path throttling takes (retried until the deadline): the
+    default matrix leaves them to the full one."""
+    full = os.environ.get("FAULT_MATRIX") == "full"
+    kinds = list(FAULTS) if full else [kinds[index % len(kinds)] for kinds in WAYS]
+    retried = call.split(".")[0] in RETRIED_SERVICES
+    faults = []
+    for kind in kinds:
+        if kind in TRANSIENT and retried:
+            faults.append(Fault(kind, PASSING_CALLS))
+            if full or kind == "throttling":
+                faults.append(Fault(kind))
+        else:
+            faults.append(Fault(kind))
+    return faults
+
+
+@dataclass(frozen=True)
+class Run:
+    event: dict[str, Any]
+    answers: list[Any]
+    calls: list[str]
+    fired: int
+    # Simulated seconds from the request to its answer.
+    seconds: float
+
+
+def run(world: FaultWorld, scenario: Scenario, arm: Callable[[], None]) -> Run:
     """Sets up, sends the request with the fault armed, and collects every answer to it."""
     world.reset()
     world.baseline = {}
@@ -298,12 +356,14 @@ def run(world: FaultWorld, scenario: Scenario, arm: Callable[[], None]) -> tuple
     if scenario.restores:
         world.baseline = world.inventory()
     event = scenario.request(world, physical_id)
+    event["ResourceProperties"]["ServiceTimeout"] = str(SERVICE_TIMEOUT)
     if scenario.lambda_timeout:
         world.lambda_.timeout_seconds = scenario.lambda_timeout
     if scenario.create_seconds:
         world.aws.simulator.settings.create_seconds = scenario.create_seconds
     world.faults.calls.clear()
     arm()
+    started = world.clock.now()
     world.lambda_.invoke(event)
     while not world.collector.responses(event["RequestId"]) and world.lambda_.run_queued():
         pass
@@ -311,7 +371,8 @@ def run(world: FaultWorld, scenario: Scenario, arm: Callable[[], None]) -> tuple
     fired = world.faults.fired
     world.faults.disarm()
     world.lambda_.timeout_seconds = 900.0
-    return event, world.collector.responses(event["RequestId"]), calls, fired
+    answers = world.collector.responses(event["RequestId"])
+    return Run(event, answers, calls, fired, world.clock.now() - started)
 
 
 def expected_failure_id(event: dict[str, Any], success_id: str) -> str:
@@ -319,65 +380,96 @@ def expected_failure_id(event: dict[str, Any], success_id: str) -> str:
     return success_id if event["RequestType"] == "Create" else event["PhysicalResourceId"]
 
 
-def check_case(
-    world: FaultWorld, scenario: Scenario, call: str, nth: int, fault: str, success_id: str
-) -> tuple[list[str], int]:
-    event, answers, _, fired = run(world, scenario, lambda: world.faults.arm(call, nth, fault))
+def answer_problems(outcome: Run, fault: Fault, success_id: str) -> list[str]:
+    """What is wrong with the one answer: SUCCESS as if nothing failed for a fault that passes,
+    else FAILED naming the physical ID it must, for a reason that fits."""
+    answer = outcome.answers[0]
+    if fault.passes:
+        if answer.status != "SUCCESS":
+            return [f"answered {answer.status}: {answer.reason}"]
+        return [] if answer.physical_id == success_id else [f"physical ID {answer.physical_id}"]
     problems = []
-    if len(answers) != 1:
-        problems.append(f"{len(answers)} answers")
-    elif fired == 0:
-        problems.append("the fault never fired")
-    else:
-        answer = answers[0]
-        if answer.status != "FAILED":
-            problems.append(f"answered {answer.status}")
-        if not answer.reason or len(answer.reason) > REASON_LIMIT:
-            problems.append(f"reason of {len(answer.reason)} characters")
-        if answer.physical_id != expected_failure_id(event, success_id):
-            problems.append(f"physical ID {answer.physical_id}")
-        if answer.size >= 4096:
-            problems.append(f"{answer.size}-byte answer")
-    standing = answers[0].physical_id if len(answers) == 1 else success_id
-    problems += scenario.rollback(world, event, standing)
+    if answer.status != "FAILED":
+        problems.append(f"answered {answer.status}")
+    if not answer.reason or len(answer.reason) > REASON_LIMIT:
+        problems.append(f"reason of {len(answer.reason)} characters")
+    if fault.kind == "throttling" and not RATE_LIMIT_REASON.search(answer.reason):
+        problems.append(f"reason does not name the rate limit: {answer.reason}")
+    if answer.physical_id != expected_failure_id(outcome.event, success_id):
+        problems.append(f"physical ID {answer.physical_id}")
+    if answer.size >= 4096:
+        problems.append(f"{answer.size}-byte answer")
+    return problems
+
+
+def account_problems(world: FaultWorld, expected: dict[str, list[str]]) -> tuple[list[str], int]:
+    """How the account differs from what it should hold: resources left over, or lost."""
     now = world.inventory()
-    extra = {
-        kind: sorted(set(names) - set(world.baseline.get(kind, ()))) for kind, names in now.items()
-    }
-    missing = {kind: sorted(set(names) - set(now[kind])) for kind, names in world.baseline.items()}
+    extra = {kind: sorted(set(names) - set(expected.get(kind, ()))) for kind, names in now.items()}
+    missing = {kind: sorted(set(names) - set(now[kind])) for kind, names in expected.items()}
     left = sum(map(len, extra.values()))
-    if left:
-        problems.append(f"left {extra}")
+    problems = [f"left {extra}"] if left else []
     if any(missing.values()):
         problems.append(f"lost {missing}")
     return problems, left
 
 
+def check_case(
+    world: FaultWorld,
+    scenario: Scenario,
+    step: tuple[str, int],
+    fault: Fault,
+    clean: Run,
+    clean_account: dict[str, list[str]],
+) -> tuple[list[str], int]:
+    call, nth = step
+    outcome = run(world, scenario, lambda: world.faults.arm(call, nth, fault.kind, fault.times))
+    success_id = clean.answers[0].physical_id
+    problems = []
+    if len(outcome.answers) != 1:
+        problems.append(f"{len(outcome.answers)} answers")
+    elif outcome.fired == 0:
+        problems.append("the fault never fired")
+    else:
+        problems += answer_problems(outcome, fault, success_id)
+    if outcome.seconds >= SERVICE_TIMEOUT:
+        problems.append(f"answered after {outcome.seconds:.0f} s, past the ServiceTimeout")
+    if fault.passes:
+        found, left = account_problems(world, clean_account)
+        return problems + found, left
+    standing = outcome.answers[0].physical_id if len(outcome.answers) == 1 else success_id
+    problems += scenario.rollback(world, outcome.event, standing)
+    found, left = account_problems(world, world.baseline)
+    return problems + found, left
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_every_call_failing_every_way_gets_one_answer_and_leaves_nothing(world, scenario):
-    # Given the calls the request makes when nothing fails
-    _, answers, calls, _ = run(world, scenario, lambda: None)
-    assert [a.status for a in answers] == ["SUCCESS"], [a.reason for a in answers]
-    success_id = answers[0].physical_id
-    occurrences = Counter(calls)
+    # Given the calls the request makes when nothing fails, and what it leaves the account
+    clean = run(world, scenario, lambda: None)
+    assert [a.status for a in clean.answers] == ["SUCCESS"], [a.reason for a in clean.answers]
+    clean_account = world.inventory()
+    occurrences = Counter(clean.calls)
     steps = [
         (call, nth)
-        for call in dict.fromkeys(calls)
+        for call in dict.fromkeys(clean.calls)
         if scenario.calls is None or call in scenario.calls
         for nth in sorted({1, occurrences[call]})
     ]
 
     assert steps, f"{scenario.name}: none of {scenario.calls} was called"
 
-    # When each of them fails, from its first and from its last occurrence on, each way
+    # When each of them fails, from its first and from its last occurrence on, each way, for
+    # good and (transient kinds) for a while
     failures = []
-    for index, (call, nth) in enumerate(steps):
-        for fault in faults_for_step(index):
-            problems, left = check_case(world, scenario, call, nth, fault, success_id)
-            name = f"{scenario.name}: {call}#{nth} {fault}"
+    for index, step in enumerate(steps):
+        for fault in faults_for_step(index, step[0]):
+            problems, left = check_case(world, scenario, step, fault, clean, clean_account)
+            name = f"{scenario.name}: {step[0]}#{step[1]} {fault.label()}"
             FIGURES.record(name, problems, left)
             if problems:
                 failures.append(f"{name}: {'; '.join(problems)}")
 
-    # Then every request got one FAILED answer and its rollback left nothing
+    # Then a failure that lasted got one FAILED answer and its rollback left nothing, and one
+    # that passed got SUCCESS and left the account as if nothing had failed
     assert failures == [], "\n".join(failures)

@@ -9,12 +9,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from endpoint_common.observability import logger
 from endpoint_provider.property_errors import InvalidProperties
-from endpoint_provider.request import Failed, ProvisioningFailed
+from endpoint_provider.request import AccountPace, Failed, ProvisioningFailed
 from endpoint_provider.sagemaker_gateway import EndpointBusy, ForeignResource
+from endpoint_provider.transient import is_throttled
 
-_THROTTLING_CODES = frozenset(
-    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
-)
 _ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 
 
@@ -43,11 +41,32 @@ def _aws_reason(error: ClientError) -> str:
     details = error.response.get("Error", {})
     code = details.get("Code")
     reason = f"{error.operation_name} refused: {details.get('Message') or code}"
-    if code in _THROTTLING_CODES:
+    if is_throttled(error):
         return f"{reason} (throttled after retries; retry the stack operation later)"
     if code in _ACCESS_DENIED_CODES:
         return f"{reason} (grant it to the provider function's role)"
     return reason
+
+
+def timed_out(awaited: str | None, account: AccountPace) -> str:
+    """The reason of a request whose deadline came first: what it still waited for (None:
+    nothing seen yet in this invocation) or the transient failure it could not get past, and
+    whether the account's SageMaker rate limit held it back, by how many calls."""
+    what = account.failing or awaited
+    head = f"timed out: {what}" if what else "timed out before the next check"
+    if account.throttled:
+        return (
+            f"{head}; the account's SageMaker rate limit throttled {account.throttled} calls of "
+            "this request (deploy fewer stacks at once, or raise the SageMaker API quotas)"
+        )
+    if account.failing:
+        return f"{head}, until the deadline (check SageMaker's health and the provider's network)"
+    if what:
+        return (
+            f"{head} (raise ServiceTimeout, at most 3600 s, or check the endpoint in the "
+            "SageMaker console)"
+        )
+    return f"{head} (raise ServiceTimeout, at most 3600 s)"
 
 
 def failed(error: Exception) -> Failed:

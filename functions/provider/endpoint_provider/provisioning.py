@@ -23,6 +23,7 @@ from endpoint_provider.request import (
     Progress,
     ResourceRequest,
 )
+from endpoint_provider.waiting import Waiter
 
 State = TypeVar("State")
 
@@ -33,6 +34,11 @@ class Lifecycle(Protocol[State]):
 
     # The property that names the resource, read leniently when the properties do not parse.
     name_property: str
+
+    @property
+    def waiter(self) -> Waiter:
+        """Runs each step, and retries one that fails transiently (`Waiter.run_step`)."""
+        ...
 
     def desired(self, raw: object, request: ResourceRequest) -> State:
         """What AWS should hold for these properties; InvalidProperties if they are wrong."""
@@ -133,8 +139,10 @@ class Provisioner(Generic[State]):
             "Delete": self.lifecycle.delete,
         }
         try:
-            states = states or self.desired_states(request)
-            return stages[request.request_type](request, states, progress, budget)
+            parsed, stage = states or self.desired_states(request), stages[request.request_type]
+            return self.lifecycle.waiter.run_step(
+                lambda resumed: stage(request, parsed, resumed, budget), progress, budget
+            )
         except Exception as error:
             return failed(error)
 

@@ -35,6 +35,30 @@ class ResourceRequest:
 
 
 @dataclass(frozen=True)
+class AccountPace:
+    """How the account's SageMaker has answered this request so far (`transient.Pace`)."""
+
+    # The poll interval the account allows; None: the configured one.
+    interval: float | None = None
+    # Calls the account's rate limit refused, each after botocore's own retries.
+    throttled: int = 0
+    # The transient failure the latest call ended with, until a call goes through again.
+    failing: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"Interval": self.interval, "Throttled": self.throttled, "Failing": self.failing}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AccountPace:
+        interval = data.get("Interval")
+        return cls(
+            interval=None if interval is None else float(interval),
+            throttled=int(data.get("Throttled", 0)),
+            failing=data.get("Failing"),
+        )
+
+
+@dataclass(frozen=True)
 class Progress:
     """Carried from one invocation to the next while a request is in flight."""
 
@@ -44,6 +68,7 @@ class Progress:
     failure_reason: str | None = None
     # When SageMaker was last asked, so that a fresh invocation keeps the poll interval.
     last_poll: float | None = None
+    account: AccountPace = field(default_factory=AccountPace)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,16 +77,19 @@ class Progress:
             "Invocation": self.invocation,
             "FailureReason": self.failure_reason,
             "LastPoll": self.last_poll,
+            "Account": self.account.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Progress:
+        # Events handed off by an earlier version carry no "Account".
         return cls(
             deadline=float(data["Deadline"]),
             stage=data["Stage"],
             invocation=int(data["Invocation"]),
             failure_reason=data.get("FailureReason"),
             last_poll=data.get("LastPoll"),
+            account=AccountPace.from_dict(data.get("Account") or {}),
         )
 
 
@@ -93,11 +121,16 @@ class DesiredStates(Generic[State]):
 
 
 class Budget:
-    """How long this invocation may keep polling before it must hand off."""
+    """How long this invocation may keep polling before it must hand off; and, for the one
+    step it runs, where that step last stood (`latest`)."""
 
     def __init__(self, remaining_seconds: Callable[[], float], handoff_margin: float):
         self._remaining_seconds = remaining_seconds
         self._handoff_margin = handoff_margin
+        # The progress of the step's latest look at SageMaker (`waiting.Waiter`): a later wait
+        # of the step keeps its pace, and a step retried after a transient failure resumes
+        # from it rather than from an earlier stage.
+        self.latest: Progress | None = None
 
     def allows_wait(self, seconds: float) -> bool:
         return self._remaining_seconds() - seconds > self._handoff_margin

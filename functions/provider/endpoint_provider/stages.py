@@ -30,6 +30,7 @@ from endpoint_provider.request import (
     ResourceRequest,
 )
 from endpoint_provider.sagemaker_gateway import EndpointBusy, ForeignResource, SageMakerGateway
+from endpoint_provider.transient import is_transient
 from endpoint_provider.waiting import Waiter, Waiting
 
 # The target of a deletion: nothing of ours left under the name.
@@ -84,6 +85,10 @@ class ResourceStages(ABC, Generic[State, Described]):
         self._waiter = waiter
         self._clock = clock
 
+    @property
+    def waiter(self) -> Waiter:
+        return self._waiter
+
     @abstractmethod
     def _create_as(self, desired: State, progress: Progress, budget: Budget) -> Outcome:
         """Makes the resource (the apply stage, idempotent) and awaits it."""
@@ -126,6 +131,10 @@ class ResourceStages(ABC, Generic[State, Described]):
         try:
             return self._create_as(new, progress, budget)
         except Exception as error:
+            if is_transient(error):
+                # Retried whole until the deadline (Waiter.run_step); should the deadline come
+                # first, the rollback Update removes this abandoned replacement.
+                raise
             # Also when the new name belongs to another stack (ForeignResource): the children
             # made for it are ours, and nobody else would ever delete them.
             discarding = replace(progress, stage=DELETE, failure_reason=explain(error))
