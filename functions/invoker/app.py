@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import time
 from functools import cache
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from endpoint_common.aws import AwsClients, botocore_config
 from endpoint_common.observability import capture_lambda_handler_when_sampled, logger, metrics
@@ -20,6 +18,9 @@ from endpoint_invoker.invoker import Invoker
 from endpoint_invoker.runtime_gateway import RuntimeGateway
 from endpoint_invoker.settings import ATTEMPTS, CONNECT_TIMEOUT_SECONDS, InvokerSettings
 from endpoint_invoker.telemetry import Telemetry
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 telemetry = Telemetry(logger, metrics.namespace, metrics.service)
 

@@ -42,9 +42,20 @@ TRACE_HEADER = "X-Amzn-Trace-Id"
 PROVISIONED = os.getenv("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency"
 
 
+# The running invocation's trace header, read once by capture_lambda_handler_when_sampled for
+# the calls it makes (reading the environment costs a microsecond each time); None outside it.
+_running: list[str | None] = [None]
+
+
+def trace_header() -> str:
+    """The trace header Lambda set for the running invocation ("" when there is none)."""
+    header = _running[0]
+    return os.environ.get(TRACE_HEADER_VARIABLE, "") if header is None else header
+
+
 def sampled() -> bool:
     """Whether Lambda sampled the running invocation for X-Ray."""
-    return "Sampled=1" in os.environ.get(TRACE_HEADER_VARIABLE, "")
+    return "Sampled=1" in trace_header()
 
 
 def tracing_enabled() -> bool:
@@ -108,13 +119,17 @@ def capture_lambda_handler_when_sampled(handler: _Function) -> _Function:
     @functools.wraps(handler)
     def when_sampled(event: Any, context: Any) -> Any:
         cold_start, cold[0] = cold[0], False
-        if not sampled():
-            return handler(event, context)
-        with recorder.in_subsegment(name=name) as subsegment:
-            subsegment.put_annotation(key="ColdStart", value=cold_start)
-            if service:
-                subsegment.put_annotation(key="Service", value=service)
-            return handler(event, context)
+        _running[0] = header = os.environ.get(TRACE_HEADER_VARIABLE, "")
+        try:
+            if "Sampled=1" not in header:
+                return handler(event, context)
+            with recorder.in_subsegment(name=name) as subsegment:
+                subsegment.put_annotation(key="ColdStart", value=cold_start)
+                if service:
+                    subsegment.put_annotation(key="Service", value=service)
+                return handler(event, context)
+        finally:
+            _running[0] = None
 
     return when_sampled  # type: ignore[return-value]
 
@@ -133,7 +148,7 @@ def trace_botocore_when_sampled() -> None:
     )
 
     def make_api_call(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        if not sampled():
+        if "Sampled=1" not in trace_header():
             return wrapped(*args, **kwargs)
         return xray_recorder.record_subsegment(
             wrapped,
@@ -146,9 +161,9 @@ def trace_botocore_when_sampled() -> None:
         )
 
     def prepare_request(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        if sampled():
+        header = trace_header()
+        if "Sampled=1" in header:
             return inject_header(wrapped, instance, args, kwargs)
-        header = os.environ.get(TRACE_HEADER_VARIABLE)
         if header:
             args[0].headers[TRACE_HEADER] = header
         return wrapped(*args, **kwargs)
