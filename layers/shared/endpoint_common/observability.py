@@ -17,9 +17,9 @@ second and 5 % of the others) and says so in the trace header it sets for each i
 `_X_AMZN_TRACE_ID` (`...;Sampled=0`). The X-Ray SDK does its bookkeeping for every traced call
 all the same (it parses that header again at each step, about a dozen times a request, and builds
 and ends "dummy" subsegments that are never sent): about 0.2 ms of an unsampled request on a
-hot path of 1.3 ms (bench/RESULTS.md). capture_lambda_handler_when_sampled and
-trace_botocore_when_sampled read the decision once per call and leave unsampled invocations to
-run as if untraced; sampled ones are traced exactly as before.
+hot path of 1.3 ms (bench/RESULTS.md). capture_lambda_handler_when_sampled reads the decision
+once per invocation, and it and trace_botocore_when_sampled leave unsampled invocations to run
+as if untraced; sampled ones are traced as before.
 """
 
 from __future__ import annotations
