@@ -93,7 +93,6 @@ def headers_of(response):
     [
         "invoke-function-url.json",
         "invoke-http-api.json",
-        "invoke-http-api-binary.json",
         "invoke-rest-api.json",
         "invoke-alb.json",
         "invoke-alb-multi-value.json",

@@ -101,7 +101,7 @@ def header(event: dict[str, Any], door: Door, name: str) -> str | None:
 
 
 def status_line(status: int) -> str:
-    """ "200 OK": what the load balancer and VPC Lattice send as the status line's text."""
+    """The status line's text the load balancer and VPC Lattice send on: "200 OK"."""
     try:
         return f"{status} {HTTPStatus(status).phrase}"
     except ValueError:
