@@ -78,7 +78,8 @@ from bench.runtime_server import RuntimeServer
 KB = 1024
 MB = 1024 * 1024
 ENDPOINT = "churn"
-# The traced paths: a trace decision per request, through the worker.
+# Every path, and those traced: a trace decision per request, in workers of the traced invoker.
+PATHS = ("baseline", "floor", "unsampled", "sampled", "mix", "untraced", "stdlib")
 TRACED = ("unsampled", "sampled", "mix")
 # Requests per second the `mix` path's decisions are made for; X-Ray's default rule samples
 # the first request each second and FIXED_RATE of the rest.
@@ -226,14 +227,16 @@ def default_rule(count: int, seed: int) -> list[bool]:
 
 class TraceHeaders:
     """A fresh trace header per request, as the Lambda runtime sets `_X_AMZN_TRACE_ID` for each
-    invocation; each path's trace IDs are told apart by the root's first digits."""
+    invocation of every function, traced or not (untraced, Sampled=0: botocore sends it on with
+    every call, for recursion detection); each path's trace IDs are told apart by the root's
+    first digits."""
 
     def __init__(self, seed: int) -> None:
         self._random = random.Random(seed)
         self.paths: dict[str, str] = {}
 
     def header(self, path: str, sampled: bool) -> str:
-        mark = f"{TRACED.index(path):02x}"
+        mark = f"{PATHS.index(path):02x}"
         root = f"1-{int(time.time()):08x}-{mark}{self._random.getrandbits(88):022x}"
         self.paths[root] = path
         parent = f"{self._random.getrandbits(64):016x}"
@@ -360,10 +363,9 @@ class Bench:
         os.environ.update(invoker_environment(runtime_url))
         self.calls = Calls()
         self.daemon = daemon
-        paths = ("baseline", "floor", *TRACED, "untraced", "stdlib")
         self.workers = {
             path: Worker(runtime_url, daemon.address, sizes, traced=path in TRACED)
-            for path in paths
+            for path in PATHS
         }
         for worker in self.workers.values():
             worker.wait_ready()
@@ -387,7 +389,7 @@ class Bench:
             return request
 
         def untraced(path: str, call: str) -> Callable[[], float]:
-            return lambda: self.workers[path].request(call, index)
+            return lambda: self.workers[path].request(call, index, headers.header(path, False))
 
         paths: dict[str, Callable[[], float]] = {
             "baseline": untraced("baseline", "baseline"),
@@ -411,7 +413,7 @@ class Bench:
         sent: dict[str, int] = dict.fromkeys(TRACED, 0)
         for document in self.daemon.documents()[received:]:
             path = headers.paths.get(document.get("trace_id", ""))
-            if path:
+            if path in sent:
                 sent[path] += 1
         return Result(
             name=case.name,

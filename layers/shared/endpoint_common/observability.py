@@ -36,9 +36,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
 
-# Where the Lambda runtime puts each invocation's trace header, and where botocore sends it on.
+# Where the Lambda runtime puts each invocation's trace header.
 TRACE_HEADER_VARIABLE = "_X_AMZN_TRACE_ID"
-TRACE_HEADER = "X-Amzn-Trace-Id"
 PROVISIONED = os.getenv("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency"
 
 
@@ -137,8 +136,10 @@ def capture_lambda_handler_when_sampled(handler: _Function) -> _Function:
 def trace_botocore_when_sampled() -> None:
     """The X-Ray SDK's botocore patch (a subsegment per AWS call, named by the service's endpoint
     prefix, with the SDK's own metadata, and the trace header sent on), for sampled invocations.
-    Unsampled, a call only carries Lambda's trace header on, so that the service downstream sees
-    the same decision, as the SDK would have it."""
+
+    Unsampled, a call goes as if untraced. It still carries Lambda's trace header (Sampled=0),
+    so that a service downstream follows the decision: botocore sends it on from any Lambda
+    function itself (its recursion detection), as the SDK's patch would have."""
     import botocore.client
     import wrapt  # type: ignore[import-untyped]
     from aws_xray_sdk.core import xray_recorder  # type: ignore[import-untyped]
@@ -161,11 +162,8 @@ def trace_botocore_when_sampled() -> None:
         )
 
     def prepare_request(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        header = trace_header()
-        if "Sampled=1" in header:
+        if "Sampled=1" in trace_header():
             return inject_header(wrapped, instance, args, kwargs)
-        if header:
-            args[0].headers[TRACE_HEADER] = header
         return wrapped(*args, **kwargs)
 
     # The SDK's own patch checks this mark, and leaves botocore alone from now on.
