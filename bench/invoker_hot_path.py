@@ -79,7 +79,7 @@ KB = 1024
 MB = 1024 * 1024
 ENDPOINT = "churn"
 # Every path, and those traced: a trace decision per request, in workers of the traced invoker.
-PATHS = ("baseline", "floor", "unsampled", "sampled", "mix", "untraced", "stdlib")
+PATHS = ("baseline", "floor", "unsampled", "sampled", "mix", "untraced", "stdlib", "control")
 TRACED = ("unsampled", "sampled", "mix")
 # Requests per second the `mix` path's decisions are made for; X-Ray's default rule samples
 # the first request each second and FIXED_RATE of the rest.
@@ -117,7 +117,8 @@ class Result:
     iterations: int
     codec: str
     # Milliseconds per path ("baseline", "floor", the TRACED paths as deployed, "untraced"
-    # invoker, "stdlib" json floor for JSON cases): {path: {"p50": ms, "p99": ms}}.
+    # invoker, "stdlib" json floor for JSON cases, "control": the floor again, in a worker of
+    # its own): {path: {"p50": ms, "p99": ms}}.
     ms: dict[str, dict[str, float]]
     # Subsegments the X-Ray stand-in received per request of each traced path.
     subsegments_per_request: dict[str, float]
@@ -394,6 +395,9 @@ class Bench:
         paths: dict[str, Callable[[], float]] = {
             "baseline": untraced("baseline", "baseline"),
             "floor": untraced("floor", "floor"),
+            # The floor again, in a worker of its own: how far two runs of the same code read
+            # apart in this run (an A/A test), the noise any ratio here carries.
+            "control": untraced("control", "floor"),
             **{path: traced(path) for path in TRACED},
             "untraced": untraced("untraced", "invoker"),
         }

@@ -179,6 +179,9 @@ def hot_rows(result: dict[str, Any]) -> list[Row]:
                 verdict, bar_text = _met(over["p50"], bar), f"<= {bar:.2f}x (p50)"
             sent = case["subsegments_per_request"].get(path)
             notes = [f"over bare boto3 {ms[path]['p50'] / ms['baseline']['p50']:.2f}x (p50)"]
+            if path == "untraced" and "control" in ms:
+                control = ms["control"]["p50"] / ms["floor"]["p50"]
+                notes.append(f"the floor against itself {control:.3f}x (p50, A/A)")
             if sent is not None:
                 notes.append(f"{sent:.2f} subsegments/request")
             rows.append(
@@ -384,10 +387,10 @@ def hot_details(result: dict[str, Any]) -> list[str]:
         " the standard library's json, what the invoker did before orjson. Subsegments received:"
         f" {', '.join(result.get('traced_subsegments', [])) or 'none'}.",
         "",
-        "| Case | Iterations | Baseline | Floor | Untraced | Unsampled | Sampled | Mix |"
-        " stdlib json | Over the floor: untraced, unsampled, sampled, mix (p50 / p99) |"
-        " Subsegments/request: unsampled, sampled, mix |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| Case | Iterations | Baseline | Floor | Floor again (A/A) | Untraced | Unsampled |"
+        " Sampled | Mix | stdlib json | Over the floor: A/A, untraced, unsampled, sampled, mix"
+        " (p50 / p99) | Subsegments/request: unsampled, sampled, mix |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for case in result["results"]:
         ms = case["ms"]
@@ -399,11 +402,12 @@ def hot_details(result: dict[str, Any]) -> list[str]:
         def over(path: str, ms: dict[str, dict[str, float]] = ms) -> str:
             return " / ".join(f"{ms[path][q] / ms['floor'][q]:.2f}x" for q in ("p50", "p99"))
 
-        ratios = "; ".join(over(path) for path in ("untraced", *traced))
+        ratios = "; ".join(over(path) for path in ("control", "untraced", *traced) if path in ms)
         sent = ", ".join(f"{case['subsegments_per_request'][path]:.2f}" for path in traced)
         lines.append(
             f"| {case['name']} | {case['iterations']} | {pair('baseline')} |"
-            f" {case['codec']}: {pair('floor')} | {pair('untraced')} | {pair('unsampled')} |"
+            f" {case['codec']}: {pair('floor')} | {pair('control')} | {pair('untraced')} |"
+            f" {pair('unsampled')} |"
             f" {pair('sampled')} | {pair('mix')} ({case['mix_sampled']:.0%} sampled) |"
             f" {pair('stdlib')} | {ratios} | {sent} |"
         )
