@@ -97,18 +97,26 @@ def test_a_session_opens_and_closes_through_headers_on_every_http_door(aws, even
 
 
 def test_a_direct_session_is_in_camel_case_fields_both_ways(aws):
+    # Given a direct invocation that opens a session
     app = echo_invoker(aws)
     opened = invoke(app, {"body": {"x": 1}, "sessionId": "NEW_SESSION"})
+
+    # When the model is asked to close it
     session = opened["newSessionId"].split(";")[0]
     closing = {"body": CLOSE_SESSION.decode(), "contentType": "application/json"}
     closed = invoke(app, {**closing, "sessionId": session})
+
+    # Then the answers name the session opened and closed, in the direct fields' case
     assert closed["closedSessionId"] == session
     assert [call["SessionId"] for call in aws.runtime_calls] == ["NEW_SESSION", session]
 
 
 @pytest.mark.parametrize("value", ["NEW_SESSION ", "new_session", "a_b", "x" * 257, "-abc"])
 def test_a_session_id_sagemaker_would_refuse_is_a_400_before_any_call(aws, value):
+    # When a session ID outside botocore's model of InvokeEndpoint is sent
     response = invoke(echo_invoker(aws), {"body": {"x": 1}, "sessionId": value})
+
+    # Then the caller hears which field is wrong, and SageMaker was not called
     assert response["statusCode"] == 400, response
     assert "field sessionId must be" in message_of(response)
     assert not aws.runtime_calls
@@ -202,6 +210,7 @@ def test_a_request_for_a_streamed_answer_is_refused_clearly(aws, event):
 
 @pytest.mark.parametrize("flag", [False, None, "false"])
 def test_a_stream_flag_that_asks_for_nothing_is_no_stream(aws, flag):
+    # When the stream flag is there but off, Then the request is answered whole
     response = invoke(echo_invoker(aws), {"body": {"x": 1}, "stream": flag})
     assert response["statusCode"] == 200, response
 
@@ -253,6 +262,7 @@ def test_the_gateway_sends_component_and_session_as_botocore_models_them():
 
 @pytest.mark.parametrize("component", ["churn_ic", "-churn", "churn-", "c" * 64])
 def test_a_malformed_default_component_is_named_in_the_configuration_error(component):
+    # Given a default component SageMaker would not take as a name, Then the settings refuse it
     environment = {
         "SAGEMAKER_ENDPOINT_NAME": "churn",
         "SAGEMAKER_INFERENCE_COMPONENT_NAME": component,

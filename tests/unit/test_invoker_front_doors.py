@@ -106,8 +106,11 @@ def test_each_door_gets_its_own_response_format(name, shape, _event_class):
     [(202, "202 Accepted"), (424, "424 Failed Dependency"), (503, "503 Service Unavailable")],
 )
 def test_the_load_balancer_shows_each_status_with_its_reason(status, line):
+    # Given an answer of the status, When rendered for a load balancer with multi-value headers
     answer = Answer.error(status, "Kind", "message", retry_after=5 if status == 503 else None)
     rendered = events.render(answer, Shape.ALB_MULTI_VALUE)
+
+    # Then its status line shows the reason, and Retry-After is among the multi-value headers
     assert rendered["statusDescription"] == line
     if status == 503:
         assert rendered["multiValueHeaders"]["Retry-After"] == ["5"]
@@ -252,8 +255,11 @@ def test_logs_are_correlated_with_what_the_door_knows_the_request_by(name, expec
     ],
 )
 def test_malformed_door_events_say_what_is_wrong(name, changes, message):
+    # Given a door's event with one field of the wrong type or value
     event = load_event(name)
     event.update(changes)
+
+    # Then reading it says which and why
     with pytest.raises(BadRequest, match=message):
         events.parse(event, events.shape_of(event))
 

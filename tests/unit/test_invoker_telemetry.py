@@ -137,8 +137,11 @@ def test_log_lines_carry_the_keys_powertools_inject_lambda_context_adds():
 
 
 def test_without_a_correlation_id_of_the_door_lambdas_request_id_is_used():
+    # Given a request whose door gave no request ID (a direct invocation)
     logger, lines = logger_to("telemetry-correlation")
     Telemetry(logger, NAMESPACE, SERVICE, write=lambda line: None).begin(context("req-9"), None)
+
+    # When a line is logged, Then it is correlated by Lambda's request ID
     logger.info("hello")
     assert written(lines)[0]["correlation_id"] == "req-9"
 
