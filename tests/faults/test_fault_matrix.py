@@ -62,14 +62,22 @@ COMPONENT_ID = "ChatModel"
 
 
 def component() -> dict[str, Any]:
-    return base_properties("create-inference-component.json")
+    """Copies scaling down to zero: every call the provider can make for a component, its
+    scaling and the alarm that brings copies back included."""
+    props = base_properties("create-inference-component.json")
+    props["AutoScaling"] = {
+        "MinCopies": "0",
+        "MaxCopies": "3",
+        "TargetInvocationsPerCopy": "10",
+    }
+    return props
 
 
 def next_component() -> dict[str, Any]:
-    """A new artifact and one more copy: a new model, rolled out, and the copies changed."""
+    """A new artifact rolled out with scaling suspended, and a wider scaling range."""
     changed = component()
     changed["PrimaryContainer"]["ModelDataUrl"] = "s3://sagemaker-llm-models/chat/v2/model.tar.gz"
-    changed["RuntimeConfig"] = {"CopyCount": "2"}
+    changed["AutoScaling"]["MaxCopies"] = "4"
     return changed
 
 
@@ -81,6 +89,8 @@ def _hosting_endpoints(*names: str) -> Callable[[FaultWorld], None]:
     def setup(world: FaultWorld) -> None:
         for index, name in enumerate(names):
             props = {**base_properties("create-component-endpoint.json"), "EndpointName": name}
+            # Copies scaling to zero release every instance.
+            props["ProductionVariants"][0]["ManagedInstanceScaling"]["MinInstanceCount"] = "0"
             created = world.cloudformation.create(f"GpuEndpoint{index}", props)
             assert created.status == "SUCCESS", created.reason
 
