@@ -47,6 +47,7 @@ from localaws.functions import (
 from localaws.sagemaker import SimulatorSettings
 from localaws.server import LocalAws
 from localaws.template import Stack, TemplateError, load_template
+from localaws.traffic import StepFailed, TrafficPlayer, plays_traffic
 
 ENDPOINT_TYPE = "Custom::SageMakerEndpoint"
 COMPONENT_TYPE = "Custom::SageMakerInferenceComponent"
@@ -79,10 +80,6 @@ _ROUTINE_LOG_KEYS = frozenset(
         "stack_trace",
     }
 )
-
-
-class StepFailed(Exception):
-    pass
 
 
 class ProviderLog(io.StringIO):
@@ -555,6 +552,20 @@ class InvokerDemo:
         if result["statusCode"] != 200:
             raise StepFailed(f"the async result did not arrive: {result}")
 
+    def invoke_component(
+        self, endpoint_name: str, component: str, http: bool = False
+    ) -> dict[str, Any]:
+        """One request to a component: a direct invocation, or a Function URL's (whose
+        answer carries its headers)."""
+        if os.environ.get("SAGEMAKER_ENDPOINT_NAME") != endpoint_name:
+            os.environ["SAGEMAKER_ENDPOINT_NAME"] = endpoint_name
+            self.invoker.invoker.cache_clear()
+        if not http:
+            return self._invoke({"body": {"inputs": "Hello"}, "inferenceComponentName": component})
+        event = json.loads((EVENTS / "invoke-function-url.json").read_text())
+        event["headers"]["x-amzn-sagemaker-inference-component"] = component
+        return self._invoke(event)
+
     def _invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         context = LambdaContext("invoker", f"{PROVIDER_STACK}-InvokerFunction", 60)
         # The invoker writes its metrics to stdout (CloudWatch's EMF); here they would
@@ -667,8 +678,11 @@ def _provider_on_clock(provider: ModuleType, clock: Clock) -> None:
 
 
 def play(template: dict[str, Any], args: argparse.Namespace) -> None:
-    clock: Clock = SimulatedClock(time.time()) if args.simulated_time else WallClock()
-    simulated = SimulatorSettings(
+    simulated = args.simulated_time or plays_traffic(template)
+    if simulated and not args.simulated_time:
+        print("traffic steps: the whole example plays on the simulated clock")
+    clock: Clock = SimulatedClock(time.time()) if simulated else WallClock()
+    settings = SimulatorSettings(
         create_seconds=args.create_seconds,
         update_seconds=args.update_seconds,
         delete_seconds=args.delete_seconds,
@@ -677,7 +691,7 @@ def play(template: dict[str, Any], args: argparse.Namespace) -> None:
         component_delete_seconds=args.delete_seconds,
         clock=clock.now,
     )
-    with LocalAws(settings=simulated) as aws, ResponseCollector() as collector:
+    with LocalAws(settings=settings) as aws, ResponseCollector() as collector:
         os.environ.update(
             provider_environment(
                 aws.endpoint_url,
@@ -714,9 +728,13 @@ def play(template: dict[str, Any], args: argparse.Namespace) -> None:
         invoker = InvokerDemo(load_function("invoker"), clock)
         cloudformation = CloudFormation(lambda_, collector, args.stack_name)
         player = StackPlayer(stack, cloudformation, printer, invoker, log, args.verbose)
+        traffic = TrafficPlayer(stack, invoker, clock, printer.started)
         player.create()
         for step in stack.template.get("Metadata", {}).get("LocalDemo", {}).get("Steps", []):
-            player.update(step)
+            if "Expect" in step:
+                player.update(step)
+            else:
+                traffic.play(step)
         player.delete()
         report_leftovers()
         print(f"{'':9}{lambda_.invocations} Lambda invocations in all")
