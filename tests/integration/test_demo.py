@@ -28,12 +28,14 @@ VERBOSE_EXAMPLE = "serverless-endpoint.yaml"
 # the tests below read, each once per session. tests/iam/test_recorded_calls.py plays every
 # example in-process to the end with the same checks, so the others need no subprocess here.
 LLM_EXAMPLE = "llm-inference-components.yaml"
+SCALE_TO_ZERO_EXAMPLE = "llm-scale-to-zero.yaml"
 PLAYED = [
     DEFAULT_EXAMPLE,
     VERBOSE_EXAMPLE,
     "blue-green-canary.yaml",
     "async-scale-to-zero.yaml",
     LLM_EXAMPLE,
+    SCALE_TO_ZERO_EXAMPLE,
 ]
 
 
@@ -140,4 +142,23 @@ def test_two_llms_share_one_gpu_endpoint_update_and_leave_one_by_one():
     (chat_gone,) = lines_with(result, "ChatModel", "DELETE_COMPLETE")
     (endpoint_gone,) = lines_with(result, "GpuEndpoint", "DELETE_COMPLETE")
     assert updated < removed < chat_gone < endpoint_gone
+    assert "nothing left in SageMaker" in result.stdout
+
+
+def test_gpus_go_away_with_the_traffic_and_come_back_for_the_next_request():
+    # When the scale-to-zero example plays its traffic on simulated time
+    result = played(SCALE_TO_ZERO_EXAMPLE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    timeline = [line.split("min  ", 1)[1] for line in result.stdout.splitlines() if "t+" in line]
+
+    # Then copies, and instances with them, scale out under traffic
+    assert "instances 2, copies 3 (desired 3)" in timeline
+    # And both reach zero once traffic stops
+    zero = timeline.index("instances 0, copies 0 (desired 0)")
+    # And a request at zero is told to come back, while the alarm brings a copy back
+    assert timeline[zero + 1].endswith("-> 503 (Retry-After: 60)"), timeline
+    back = timeline[zero + 2 :]
+    assert any(line.startswith("instances 1, copies 1") for line in back), back
+    # And the next request is served, and the delete leaves nothing
+    assert timeline[-2].endswith("-> 200") or any(line.endswith("-> 200") for line in back)
     assert "nothing left in SageMaker" in result.stdout
