@@ -9,7 +9,6 @@ invocation resumes there.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -23,7 +22,6 @@ from endpoint_provider.endpoint.properties import parse_properties
 from endpoint_provider.endpoint.requests import checked
 from endpoint_provider.endpoint.update_plan import UpdatePlan, plan_update, variants_to_suspend
 from endpoint_provider.naming import Owner, StackLocation, endpoint_name_from_arn, stack_name
-from endpoint_provider.provisioning import Provisioner
 from endpoint_provider.request import (
     APPLY,
     AWAIT,
@@ -43,16 +41,14 @@ from endpoint_provider.sagemaker_gateway import (
     SageMakerGateway,
     is_not_found,
 )
-from endpoint_provider.scaling_gateway import ScalingGateway
 from endpoint_provider.scaling_requests import Scaling
-from endpoint_provider.settings import ProviderSettings
 from endpoint_provider.stages import (
     ConcurrentDelete,
     ResourceStages,
     SageMakerResource,
     failure_reason,
 )
-from endpoint_provider.waiting import Waiter, Waiting
+from endpoint_provider.waiting import Waiting
 
 # Within CloudFormation's 256 characters, with the endpoint's name and the remedy.
 FOREIGN_COMPONENTS_SHOWN = 3
@@ -61,29 +57,14 @@ if TYPE_CHECKING:
     from types_boto3_sagemaker.type_defs import DescribeEndpointOutputTypeDef
 
 
-def endpoint_provisioner(
-    gateway: SageMakerGateway,
-    scaling: ScalingGateway,
-    settings: ProviderSettings,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Provisioner[DesiredState]:
-    lifecycle = EndpointLifecycle(gateway, scaling, settings, clock, sleep)
-    return Provisioner(lifecycle, settings.deadline_margin_seconds, clock)
-
-
 class EndpointLifecycle(ResourceStages[DesiredState, "DescribeEndpointOutputTypeDef"]):
     name_property = "EndpointName"
 
-    def __init__(
-        self,
+    @staticmethod
+    def _sagemaker_resource(
         gateway: SageMakerGateway,
-        scaling: ScalingGateway,
-        settings: ProviderSettings,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        endpoints = SageMakerResource(
+    ) -> SageMakerResource[DescribeEndpointOutputTypeDef]:
+        return SageMakerResource(
             kind="endpoint",
             describe=gateway.describe_endpoint,
             delete=gateway.delete_endpoint,
@@ -91,11 +72,6 @@ class EndpointLifecycle(ResourceStages[DesiredState, "DescribeEndpointOutputType
             status_field="EndpointStatus",
             busy_statuses=TRANSIENT_STATUSES,
         )
-        super().__init__(
-            gateway, endpoints, Waiter(settings.poll_interval_seconds, clock, sleep), clock
-        )
-        self._scaling = scaling
-        self._settings = settings
 
     def desired(self, raw: object, request: ResourceRequest) -> DesiredState:
         desired = desired_state(

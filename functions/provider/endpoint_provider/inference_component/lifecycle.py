@@ -9,7 +9,6 @@ describes the specification asked for; its superseded model goes only after that
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,6 @@ from endpoint_provider.inference_component.requests import checked
 from endpoint_provider.inference_component.scaling import DIMENSION, alarm_name, resource_id
 from endpoint_provider.naming import Owner, StackLocation, component_name_from_arn
 from endpoint_provider.property_errors import InvalidProperties
-from endpoint_provider.provisioning import Provisioner
 from endpoint_provider.request import (
     APPLY,
     AWAIT,
@@ -40,16 +38,14 @@ from endpoint_provider.sagemaker_gateway import (
     TRANSIENT_STATUSES,
     SageMakerGateway,
 )
-from endpoint_provider.scaling_gateway import ScalingGateway
 from endpoint_provider.scaling_requests import Scaling
-from endpoint_provider.settings import ProviderSettings
 from endpoint_provider.stages import (
     ConcurrentDelete,
     ResourceStages,
     SageMakerResource,
     failure_reason,
 )
-from endpoint_provider.waiting import Waiter, Waiting
+from endpoint_provider.waiting import Waiting
 
 if TYPE_CHECKING:
     from types_boto3_sagemaker.type_defs import (
@@ -60,29 +56,14 @@ if TYPE_CHECKING:
 KIND = "inference component"
 
 
-def component_provisioner(
-    gateway: SageMakerGateway,
-    scaling: ScalingGateway,
-    settings: ProviderSettings,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Provisioner[ComponentState]:
-    lifecycle = ComponentLifecycle(gateway, scaling, settings, clock, sleep)
-    return Provisioner(lifecycle, settings.deadline_margin_seconds, clock)
-
-
 class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceComponentOutputTypeDef"]):
     name_property = "InferenceComponentName"
 
-    def __init__(
-        self,
+    @staticmethod
+    def _sagemaker_resource(
         gateway: SageMakerGateway,
-        scaling: ScalingGateway,
-        settings: ProviderSettings,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        components = SageMakerResource(
+    ) -> SageMakerResource[DescribeInferenceComponentOutputTypeDef]:
+        return SageMakerResource(
             kind=KIND,
             describe=gateway.describe_inference_component,
             delete=gateway.delete_inference_component,
@@ -90,10 +71,6 @@ class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceCompon
             status_field="InferenceComponentStatus",
             busy_statuses=COMPONENT_TRANSIENT_STATUSES,
         )
-        waiter = Waiter(settings.poll_interval_seconds, clock, sleep)
-        super().__init__(gateway, components, waiter, clock)
-        self._scaling = scaling
-        self._settings = settings
 
     def desired(self, raw: object, request: ResourceRequest) -> ComponentState:
         properties = parse_properties(raw)
