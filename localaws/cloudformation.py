@@ -222,6 +222,7 @@ class CloudFormation:
         old_properties: dict[str, Any] | None = None,
         physical_id: str | None = None,
         request_id: str | None = None,
+        resource_type: str = "Custom::SageMakerEndpoint",
     ) -> dict[str, Any]:
         """The event CloudFormation would send."""
         request_id = request_id or str(uuid.uuid4())
@@ -232,7 +233,7 @@ class CloudFormation:
             "StackId": self.stack_id,
             "RequestId": request_id,
             "LogicalResourceId": logical_id,
-            "ResourceType": "Custom::SageMakerEndpoint",
+            "ResourceType": resource_type,
             "ResourceProperties": cloudformation_strings(
                 {"ServiceToken": self.lambda_.function_arn, **properties}
             ),
@@ -268,6 +269,7 @@ class CloudFormation:
         physical_id: str,
         properties: dict[str, Any],
         old_properties: dict[str, Any],
+        **kwargs: Any,
     ) -> Response:
         return self.send(
             self.request(
@@ -276,8 +278,13 @@ class CloudFormation:
                 properties,
                 old_properties=old_properties,
                 physical_id=physical_id,
+                **kwargs,
             )
         )
 
-    def delete(self, logical_id: str, physical_id: str, properties: dict[str, Any]) -> Response:
-        return self.send(self.request("Delete", logical_id, properties, physical_id=physical_id))
+    def delete(
+        self, logical_id: str, physical_id: str, properties: dict[str, Any], **kwargs: Any
+    ) -> Response:
+        return self.send(
+            self.request("Delete", logical_id, properties, physical_id=physical_id, **kwargs)
+        )

@@ -1,8 +1,10 @@
-"""Custom::SageMakerEndpoint provider: wiring only. The CloudFormation edge answers the request;
-the provisioner does the work."""
+"""Custom::SageMakerEndpoint and Custom::SageMakerInferenceComponent provider: wiring only. The
+CloudFormation edge answers the request; the provisioner of its resource type does the work."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -15,7 +17,10 @@ from endpoint_common.observability import logger, tracer
 from endpoint_provider.cloudformation.edge import CloudFormationEdge
 from endpoint_provider.cloudformation.handoff import LambdaContinuation
 from endpoint_provider.cloudformation.resource import ContinuableResource
-from endpoint_provider.lifecycle import EndpointProvisioner
+from endpoint_provider.endpoint.lifecycle import EndpointLifecycle
+from endpoint_provider.inference_component import RESOURCE_TYPE as COMPONENT_TYPE
+from endpoint_provider.inference_component.lifecycle import ComponentLifecycle
+from endpoint_provider.provisioning import ResourceTypes
 from endpoint_provider.sagemaker_gateway import SageMakerGateway
 from endpoint_provider.scaling_gateway import ScalingGateway
 from endpoint_provider.settings import ProviderSettings
@@ -41,13 +46,21 @@ except ValidationError as error:
     helper.init_failure(error)
 
 
+def build_provisioners(
+    clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep
+) -> ResourceTypes:
+    """Every resource type's provisioner, over this environment's clients; the tests, the demo
+    and the benchmarks build them on a clock of their own."""
+    sagemaker = SageMakerGateway(clients.sagemaker)
+    scaling = ScalingGateway(clients.application_autoscaling, clients.cloudwatch)
+    endpoint = EndpointLifecycle.provisioner(sagemaker, scaling, settings, clock, sleep)
+    component = ComponentLifecycle.provisioner(sagemaker, scaling, settings, clock, sleep)
+    return ResourceTypes(default=endpoint, named={COMPONENT_TYPE: component})
+
+
 @cache
-def provisioner() -> EndpointProvisioner:
-    return EndpointProvisioner(
-        SageMakerGateway(clients.sagemaker),
-        ScalingGateway(clients.application_autoscaling, clients.cloudwatch),
-        settings,
-    )
+def provisioners() -> ResourceTypes:
+    return build_provisioners()
 
 
 @cache
@@ -58,7 +71,7 @@ def continuation() -> LambdaContinuation:
 # Looked up on each request, so that the tests, the demo and the benchmarks can swap them.
 edge = CloudFormationEdge(
     helper,
-    provisioner=lambda: provisioner(),
+    provisioners=lambda: provisioners(),
     continuation=lambda: continuation(),
     handoff_margin=lambda: settings.handoff_margin_seconds,
 )

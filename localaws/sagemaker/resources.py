@@ -50,7 +50,7 @@ def arn(backend: SageMakerModelBackend, resource_type: str, name: str) -> str:
 def check_variants(backend: SageMakerModelBackend, params: dict[str, Any]) -> None:
     for field_name in ("ProductionVariants", "ShadowProductionVariants"):
         for variant in params.get(field_name, []):
-            if variant["ModelName"] not in backend._models:
+            if "ModelName" in variant and variant["ModelName"] not in backend._models:
                 model_arn = arn(backend, "model", variant["ModelName"])
                 raise validation(f'Could not find model "{model_arn}".')
 
@@ -85,7 +85,8 @@ def configs_in_use(backend: SageMakerModelBackend) -> Iterator[tuple[str, str]]:
 
 def model_names(backend: SageMakerModelBackend, config_name: str) -> set[str]:
     config = backend.endpoint_configs.get(config_name)
-    return {variant["ModelName"] for variant in variants(config)} if config else set()
+    found = variants(config) if config else []
+    return {variant["ModelName"] for variant in found if "ModelName" in variant}
 
 
 def variants(config: FakeEndpointConfig) -> list[dict[str, Any]]:

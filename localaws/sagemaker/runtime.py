@@ -12,20 +12,32 @@ in them:
   424); an asynchronous invocation writes `<S3FailurePath>/<InferenceId>.error` instead.
 - `simulate-model-not-ready`: InvokeEndpoint fails with ModelNotReadyException (HTTP 429).
 - `simulate-service-unavailable`: either call fails with ServiceUnavailable (HTTP 503).
+- `simulate-close-session`: the model closes the stateful session the request names.
+
+An endpoint that hosts inference components answers only requests that name one of them
+(`InferenceComponentName`); a component without copies refuses with SageMaker's "no capacity"
+error, counted in CloudWatch as NoCapacityInvocationFailures. Stateful sessions
+(`SessionId`) open with NEW_SESSION and last `session_seconds` of simulated time.
 """
 
 import json
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from moto.core.utils import utcnow
 from moto.s3.exceptions import MissingBucket
 from moto.s3.models import S3Backend, s3_backends
 from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
 from moto.utilities.utils import get_partition
 from werkzeug.wrappers import Response
 
+from localaws.sagemaker.components import SERVING_STATUSES as COMPONENT_SERVING_STATUSES
+from localaws.sagemaker.components import Component, Components
+from localaws.sagemaker.hosting import Placements
+from localaws.sagemaker.metrics import INVOCATIONS, NO_CAPACITY, Metrics
 from localaws.sagemaker.wire import (
     MAX_PAYLOAD_BYTES,
     InvocationError,
@@ -47,6 +59,20 @@ _S3_URI = re.compile(r"s3://(?P<bucket>[^/]+)/(?P<key>.+)")
 MODEL_ERROR_SWITCH = "simulate-model-error"
 MODEL_NOT_READY_SWITCH = "simulate-model-not-ready"
 SERVICE_UNAVAILABLE_SWITCH = "simulate-service-unavailable"
+CLOSE_SESSION_SWITCH = "simulate-close-session"
+NEW_SESSION = "NEW_SESSION"
+NEW_SESSION_HEADER = "X-Amzn-SageMaker-New-Session-Id"
+CLOSED_SESSION_HEADER = "X-Amzn-SageMaker-Closed-Session-Id"
+COMPONENT_NAME_REQUIRED = (
+    "Inference Component Name header is required for endpoints to which you plan to deploy"
+    " inference components. Please include Inference Component Name header or consider using"
+    " SageMaker models."
+)
+NO_CAPACITY_MESSAGE = (
+    "Inference Component has no capacity to process this request. ApplicationAutoScaling may be"
+    " in-progress (if configured) or try to increase the capacity by invoking"
+    " UpdateInferenceComponentRuntimeConfig API."
+)
 SIMULATED_MODEL_ERROR = "Simulated model error"
 MODEL_ERROR = (
     'Received server error (500) from primary with message "{original}". See'
@@ -71,26 +97,100 @@ class _AsyncResult:
         written.set_metadata({"Content-Type": self.content_type})
 
 
+@dataclass
+class _Session:
+    """A stateful session, on the endpoint (and component) that opened it."""
+
+    target: tuple[str, str | None]
+    expires: float
+    closed: bool = False
+
+
 class Runtime:
-    """The echo model behind every endpoint, and the asynchronous results it still owes S3."""
+    """The echo model behind every endpoint and inference component, the stateful sessions it
+    keeps, and the asynchronous results it still owes S3."""
 
-    def __init__(self) -> None:
+    def __init__(self, components: Components, placements: Placements, metrics: Metrics) -> None:
+        self._components = components
+        self._placements = placements
+        self._metrics = metrics
         self._pending: list[_AsyncResult] = []
+        self._sessions: dict[str, _Session] = {}
 
-    def invoke(self, request: Request) -> Response:
+    def invoke(self, request: Request, session_seconds: float) -> Response:
         params, backend = request.params, request.backend
         if len(request.body) > MAX_PAYLOAD_BYTES:
             return payload_too_large()
         endpoint = _serving_endpoint(backend, params["EndpointName"])
-        variant = _invoked_variant(endpoint, params.get("TargetVariant"))
-        _check_model_answers(backend, endpoint.endpoint_name, params.get("CustomAttributes", ""))
+        component = self._invoked_component(request, endpoint)
+        if component is None:
+            variant = _invoked_variant(endpoint, params.get("TargetVariant"))
+        else:
+            variant = component.variant_name
+        custom_attributes = params.get("CustomAttributes", "")
+        _check_model_answers(backend, endpoint.endpoint_name, custom_attributes)
+        target = (endpoint.arn, component.name if component else None)
         headers = {"x-Amzn-Invoked-Production-Variant": variant}
+        headers.update(self._session_headers(request, target, session_seconds))
         if "CustomAttributes" in params:
-            headers["X-Amzn-SageMaker-Custom-Attributes"] = params["CustomAttributes"]
+            headers["X-Amzn-SageMaker-Custom-Attributes"] = custom_attributes
+        if component is not None:
+            self._metrics.record(backend, INVOCATIONS, component.name, request.now)
         return Response(request.body, content_type=_response_content_type(params), headers=headers)
 
+    def _invoked_component(self, request: Request, endpoint: FakeEndpoint) -> Component | None:
+        """The component a request names, which must be on the endpoint and have copies.
+
+        Assumption: the wording when the component is missing or not yet serving."""
+        name = request.params.get("InferenceComponentName")
+        if name is None:
+            if self._placements.hosts_components(endpoint):
+                raise runtime_validation(COMPONENT_NAME_REQUIRED)
+            return None
+        component = self._components.find(request.backend, name)
+        if component is None or component.endpoint_name != endpoint.endpoint_name:
+            raise runtime_validation(
+                f"Inference component {name} not found for endpoint {endpoint.endpoint_name}."
+            )
+        if component.status not in COMPONENT_SERVING_STATUSES:
+            raise runtime_validation(f"Inference component {name} is not in service.")
+        if component.current_copies == 0:
+            self._metrics.record(request.backend, NO_CAPACITY, name, request.now)
+            raise runtime_validation(NO_CAPACITY_MESSAGE)
+        return component
+
+    def _session_headers(
+        self, request: Request, target: tuple[str, str | None], seconds: float
+    ) -> dict[str, str]:
+        """Open, check or close the stateful session the request names.
+
+        Assumption: a session lives `seconds` (the model sets it in SageMaker), and an unknown,
+        expired or closed session, or one opened on another endpoint or component, is refused
+        with the simulator's wording."""
+        session_id = request.params.get("SessionId")
+        if session_id is None:
+            return {}
+        if session_id == NEW_SESSION:
+            new_id = uuid.uuid4().hex
+            self._sessions[new_id] = _Session(target, request.now + seconds)
+            expires = (utcnow() + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return {NEW_SESSION_HEADER: f"{new_id}; Expires={expires}"}
+        session = self._sessions.get(session_id)
+        if session is None or session.closed or session.target != target:
+            raise runtime_validation(f"Session {session_id} does not exist or was closed.")
+        if request.now >= session.expires:
+            raise runtime_validation(f"Session {session_id} has expired.")
+        if CLOSE_SESSION_SWITCH in request.params.get("CustomAttributes", ""):
+            session.closed = True
+            return {CLOSED_SESSION_HEADER: session_id}
+        return {}
+
     def invoke_async(self, request: Request, due: float) -> Response:
-        """Accepts the invocation; its result reaches S3 once the clock reaches `due`."""
+        """Accepts the invocation; its result reaches S3 once the clock reaches `due`.
+
+        InvokeEndpointAsync names no inference component, and an endpoint that hosts components
+        has no AsyncInferenceConfig (CreateEndpointConfig refuses the combination), so such an
+        endpoint refuses it as any real-time endpoint does."""
         params, backend = request.params, request.backend
         endpoint = _serving_endpoint(backend, params["EndpointName"])
         output = _async_output_config(endpoint)
@@ -124,6 +224,7 @@ class Runtime:
 
     def clear(self) -> None:
         self._pending.clear()
+        self._sessions.clear()
 
 
 def _serving_endpoint(backend: SageMakerModelBackend, name: str) -> FakeEndpoint:

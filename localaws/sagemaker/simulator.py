@@ -4,7 +4,10 @@ moto answers SageMaker from an in-process backend in which endpoints are InServi
 names can be created twice and UpdateEndpoint does not exist. `SageMakerSimulator` intercepts
 SageMaker's JSON 1.1 requests (`wire`), refuses those SageMaker would refuse (`validation`,
 `resources`), drives each endpoint through its documented status timeline (`timeline`) and
-answers SageMaker Runtime with an echo model (`runtime`); everything else reaches moto.
+answers SageMaker Runtime with an echo model (`runtime`); everything else reaches moto. Inference
+components, which moto lacks, are the simulator's own (`components`, `component_operations`),
+placed on their endpoints' instances (`hosting`, `capacity`) and scaled on simulated time
+(`autoscaling`, `metrics`).
 """
 
 import io
@@ -19,10 +22,15 @@ from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from moto.core.utils import utcnow
+from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig
 from werkzeug.test import run_wsgi_app
 from werkzeug.wrappers import Response
 
-from localaws.sagemaker import resources, timeline
+from localaws.sagemaker import hosting, resources, timeline
+from localaws.sagemaker.autoscaling import Autoscaler, accept_component_targets
+from localaws.sagemaker.component_operations import ComponentOperations, Durations
+from localaws.sagemaker.components import Components
+from localaws.sagemaker.metrics import Metrics
 from localaws.sagemaker.runtime import Runtime
 from localaws.sagemaker.validation import check_request
 from localaws.sagemaker.wire import (
@@ -53,9 +61,20 @@ class SimulatorSettings:
     # Multiplies a deployment policy's WaitIntervalInSeconds and TerminationWaitInSeconds; at 0
     # they are ignored, so that tests need not wait for bake times meant for production.
     policy_wait_scale: float = 0.0
+    # Inference components: how long their changes take, as the endpoint durations above.
+    component_create_seconds: float = 2.0
+    component_update_seconds: float = 2.0
+    component_delete_seconds: float = 1.0
+    # How long a stateful session lasts, and how long each echo keeps a request in flight (the
+    # concurrency that ConcurrentRequestsPerCopy target tracking sees).
+    session_seconds: float = 1200.0
+    invocation_seconds: float = 1.0
     failing_image_marker: str = "fail"
     throttle: dict[str, float] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
+
+
+_TAG_OPERATIONS = ("AddTags", "ListTags", "DeleteTags")
 
 
 @dataclass(frozen=True)
@@ -100,7 +119,23 @@ class SageMakerSimulator:
         self.throttled: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._timeline = timeline.Timeline()
-        self._runtime = Runtime()
+        self._components = Components()
+        self._placements = hosting.Placements()
+        self._metrics = Metrics()
+        self._component_operations = ComponentOperations(
+            self._components,
+            self._placements,
+            self._component_durations,
+            lambda: self.settings.failing_image_marker,
+        )
+        accept_component_targets()
+        self._autoscaler = Autoscaler(
+            self._components,
+            self._component_operations,
+            self._metrics,
+            lambda: self.settings.invocation_seconds,
+        )
+        self._runtime = Runtime(self._components, self._placements, self._metrics)
         self._buckets: dict[str, _TokenBucket] = {}
         self._handlers: dict[str, Callable[[Request], Response]] = {
             "CreateModel": self._create_model,
@@ -113,8 +148,10 @@ class SageMakerSimulator:
             "DeleteEndpoint": self._delete_endpoint,
             "DeleteEndpointConfig": self._delete_endpoint_config,
             "DeleteModel": self._delete_model,
-            "InvokeEndpoint": self._runtime.invoke,
+            "InvokeEndpoint": self._invoke_endpoint,
             "InvokeEndpointAsync": self._invoke_endpoint_async,
+            **self._component_operations.handlers(),
+            **{operation: partial(self._tags, operation) for operation in _TAG_OPERATIONS},
         }
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -139,11 +176,41 @@ class SageMakerSimulator:
         with self._lock:
             return [call for call in self.calls if call.operation == operation]
 
+    def advance(self, now: float | None = None) -> None:
+        """Let simulated time reach `now` (default: the settings' clock) without a request:
+        pending changes complete, and autoscaling and alarms act, as they would have by then."""
+        with self._lock:
+            self._advance(self.settings.clock() if now is None else now)
+
+    def hosting(self) -> list[dict[str, Any]]:
+        """What runs on the endpoints that host inference components, for a demo to print:
+        per endpoint variant, its instance count and each component's current and desired
+        copies. The same figures DescribeEndpoint and DescribeInferenceComponent give."""
+        with self._lock:
+            return [
+                {
+                    "EndpointName": endpoint.endpoint_name,
+                    "VariantName": summary["VariantName"],
+                    "InstanceCount": summary.get("CurrentInstanceCount", 0),
+                    "Copies": {
+                        c.name: (c.current_copies, c.desired_copies)
+                        for c in self._components
+                        if c.endpoint_arn == endpoint.arn
+                        and c.variant_name == summary["VariantName"]
+                    },
+                }
+                for endpoint in self._placements.endpoints()
+                for summary in endpoint.production_variants
+            ]
+
     def reset(self) -> None:
-        """Forget pending status changes and asynchronous results, throttling buckets, calls,
-        misuse and throttle counts."""
+        """Forget pending status changes and asynchronous results, inference components,
+        sessions, metrics, throttling buckets, calls, misuse and throttle counts."""
         with self._lock:
             self._timeline.clear()
+            self._component_operations.clear()
+            self._autoscaler.clear()
+            self._metrics.clear()
             self._runtime.clear()
             self._buckets.clear()
             self.calls.clear()
@@ -159,13 +226,27 @@ class SageMakerSimulator:
                 self.throttled[operation] += 1
                 return throttling(operation).response()
             self.calls.append(Call(operation, params, now))
-            self._timeline.advance(now, self._seconds(self.settings.update_seconds))
+            self._advance(now)
             handler = self._handlers.get(operation, self._forward)
             try:
                 check_request(operation, params)
                 return handler(Request(environ, params, backend_for(environ), now, body))
             except ClientError as error:
                 return error.response()
+
+    def _advance(self, now: float) -> None:
+        self._autoscaler.run(now, self._component_operations.advance)
+        self._component_operations.advance(now)
+        self._timeline.advance(now, self._seconds(self.settings.update_seconds))
+
+    def _component_durations(self) -> Durations:
+        settings = self.settings
+        return Durations(
+            create=self._seconds(settings.component_create_seconds),
+            update=self._seconds(settings.component_update_seconds),
+            delete=self._seconds(settings.component_delete_seconds),
+            policy_wait_scale=settings.policy_wait_scale * settings.time_scale,
+        )
 
     def _admit(self, operation: str, now: float) -> bool:
         rate = self.settings.throttle.get(operation)
@@ -204,11 +285,16 @@ class SageMakerSimulator:
             arn = resources.arn(backend, "endpoint-config", name)
             raise resources.already_exists("endpoint configuration", arn)
         resources.check_variants(backend, params)
+        hosting.check_config(params)
         variants = params["ProductionVariants"]
-        response = self._forward_with(
-            request,
-            {**params, "ProductionVariants": [resources.known_to_moto(v) for v in variants]},
-        )
+        moto_params = {
+            **params,
+            "ProductionVariants": [resources.known_to_moto(v) for v in variants],
+        }
+        if hosting.is_component_config(params):
+            response = _store_component_config(request, moto_params)
+        else:
+            response = self._forward_with(request, moto_params)
         if response.status_code == 200:
             config = backend.endpoint_configs[name]
             config.production_variants = variants
@@ -235,6 +321,7 @@ class SageMakerSimulator:
         if response.status_code == 200:
             endpoint = backend.endpoints[name]
             timeline.deploy(endpoint, config)
+            self._placements.deployed(endpoint, config)
             failure = timeline.failure_reason(backend, config, self.settings.failing_image_marker)
             complete = partial(timeline.finish_create, endpoint, failure)
             due = request.now + self._seconds(self.settings.create_seconds)
@@ -251,18 +338,34 @@ class SageMakerSimulator:
         timeline.require_updatable(endpoint)
         config = resources.endpoint_config(backend, params["EndpointConfigName"])
         timeline.require_unscaled(backend, endpoint, config)
+        hosted = self._components.on_endpoint(backend, endpoint.endpoint_name)
+        hosting.check_update(endpoint, config, hosted)
         endpoint.pending_deployment_summary = {
             "EndpointConfigName": config.endpoint_config_name,
             "StartTime": utcnow(),
         }
         failure = timeline.failure_reason(backend, config, self.settings.failing_image_marker)
         retained = timeline.retained_properties(params)
-        complete = partial(timeline.finish_update, endpoint, config, failure, retained)
+        update = partial(timeline.finish_update, endpoint, config, failure, retained)
+        complete = partial(self._redeployed, request, endpoint, config, update)
         deployment = params.get("DeploymentConfig", {})
         due = request.now + self._update_seconds(deployment)
         alarms = timeline.alarm_watch(backend, deployment)
         self._timeline.begin(endpoint, "Updating", due, complete, alarms)
         return json_response({"EndpointArn": endpoint.arn})
+
+    def _redeployed(
+        self,
+        request: Request,
+        endpoint: FakeEndpoint,
+        config: FakeEndpointConfig | None,
+        change: Callable[[], object],
+    ) -> None:
+        """Complete an endpoint's update, then place its components' copies on what it runs."""
+        change()
+        if config is not None and endpoint.endpoint_config_name == config.endpoint_config_name:
+            self._placements.deployed(endpoint, config)
+        self._placements.rebalance(request.backend, endpoint, self._components)
 
     def _update_seconds(self, deployment: dict[str, Any]) -> float:
         steps, bake_seconds, termination_seconds = timeline.deployment_plan(deployment)
@@ -280,7 +383,8 @@ class SageMakerSimulator:
             fields = timeline.VARIANT_PROPERTY_FIELDS
             summary.update({key: change[key] for key in fields if key in change})
         due = request.now + self._seconds(self.settings.update_seconds)
-        complete = partial(timeline.finish_scaling, endpoint)
+        scaling = partial(timeline.finish_scaling, endpoint)
+        complete = partial(self._redeployed, request, endpoint, None, scaling)
         self._timeline.begin(endpoint, "Updating", due, complete)
         return json_response({"EndpointArn": endpoint.arn})
 
@@ -291,10 +395,15 @@ class SageMakerSimulator:
         if endpoint.endpoint_status == "Deleting":
             # A repeated delete must not push back the moment the first one completes.
             return json_response({})
-        complete = partial(request.backend.endpoints.pop, endpoint.endpoint_name, None)
+        self._component_operations.require_no_components(request.backend, endpoint)
+        complete = partial(self._endpoint_deleted, request, endpoint)
         due = request.now + self._seconds(self.settings.delete_seconds)
         self._timeline.begin(endpoint, "Deleting", due, complete)
         return json_response({})
+
+    def _endpoint_deleted(self, request: Request, endpoint: FakeEndpoint) -> None:
+        request.backend.endpoints.pop(endpoint.endpoint_name, None)
+        self._placements.forget(endpoint)
 
     def _delete_endpoint_config(self, request: Request) -> Response:
         name = request.params["EndpointConfigName"]
@@ -313,8 +422,37 @@ class SageMakerSimulator:
                     f'DeleteModel "{name}" while endpoint "{endpoint_name}" uses it'
                     f' through endpoint configuration "{config_name}"'
                 )
+        for component in self._component_operations.models_in_use(request.backend).get(name, []):
+            self.misuse.append(
+                f'DeleteModel "{name}" while inference component "{component}" uses it'
+            )
         return self._forward(request)
+
+    def _tags(self, operation: str, request: Request) -> Response:
+        answer = self._component_operations.tags(operation, request)
+        return answer if answer is not None else self._forward(request)
+
+    def _invoke_endpoint(self, request: Request) -> Response:
+        return self._runtime.invoke(request, self._seconds(self.settings.session_seconds))
 
     def _invoke_endpoint_async(self, request: Request) -> Response:
         due = request.now + self._seconds(self.settings.async_seconds)
         return self._runtime.invoke_async(request, due)
+
+
+def _store_component_config(request: Request, moto_params: dict[str, Any]) -> Response:
+    """Store a configuration whose variants host inference components: moto's CreateEndpointConfig
+    fails on variants without a ModelName, so the simulator builds moto's object itself."""
+    backend = request.backend
+    config = FakeEndpointConfig(
+        account_id=backend.account_id,
+        region_name=backend.region_name,
+        endpoint_config_name=moto_params["EndpointConfigName"],
+        production_variants=moto_params["ProductionVariants"],
+        async_inference_config=moto_params.get("AsyncInferenceConfig"),
+        data_capture_config=moto_params.get("DataCaptureConfig"),
+        tags=moto_params.get("Tags"),
+        kms_key_id=moto_params.get("KmsKeyId"),
+    )
+    backend.endpoint_configs[config.endpoint_config_name] = config
+    return json_response({"EndpointConfigArn": config.endpoint_config_arn})

@@ -22,6 +22,7 @@ from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
 from moto.core.utils import utcnow
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
 
+from localaws.sagemaker.hosting import summary_fields
 from localaws.sagemaker.resources import arn, images, shadow_variants, variants
 from localaws.sagemaker.wire import validation
 
@@ -137,6 +138,9 @@ def failure_reason(
     """Why deploying `config` fails, if it does: a model gone, or an image the settings mark as
     failing its health check."""
     for variant in variants(config):
+        if "ModelName" not in variant:
+            # Variants that host inference components run no model of their own.
+            continue
         model = backend._models.get(variant["ModelName"])
         if model is None:
             return f'Could not find model "{arn(backend, "model", variant["ModelName"])}".'
@@ -177,7 +181,8 @@ def _summaries(
     current_by_name = {summary["VariantName"]: summary for summary in current}
     # The same derivation moto applies at creation, so Describe keeps one shape.
     summaries = endpoint._process_production_variants(variants)
-    for summary in summaries:
+    for summary, variant in zip(summaries, variants, strict=True):
+        summary.update(summary_fields(variant))
         kept = current_by_name.get(summary["VariantName"], {})
         summary.update({name: kept[name] for name in kept_fields if name in kept})
     return summaries
@@ -204,13 +209,18 @@ def retained_properties(params: dict[str, Any]) -> frozenset[str]:
 
 
 def require_updatable(endpoint: FakeEndpoint) -> None:
-    if endpoint.endpoint_status == "Failed":
+    require_settled("endpoint", endpoint.arn, endpoint.endpoint_status)
+
+
+def require_settled(kind: str, resource_arn: str, status: str) -> None:
+    """Refuse to change a `kind` of resource (endpoint, inference component) unless InService."""
+    if status == "Failed":
         raise validation(
-            f'Cannot update endpoint "{endpoint.arn}" because it is in Failed status.'
-            " A failed endpoint can only be deleted."
+            f'Cannot update {kind} "{resource_arn}" because it is in Failed status.'
+            f" A failed {kind} can only be deleted."
         )
-    if endpoint.endpoint_status != "InService":
-        raise validation(f'Cannot update in-progress endpoint "{endpoint.arn}".')
+    if status != "InService":
+        raise validation(f'Cannot update in-progress {kind} "{resource_arn}".')
 
 
 def require_unscaled(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conformance.parity import ALLOWED, FIGURES
+from tests.conformance.parity import ALLOWED, FIGURES, KINDS
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -10,14 +10,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         return
     write = terminalreporter.write_line
     terminalreporter.section("conformance with the native schemas and botocore")
-    for source in ("schema", "botocore"):
-        total = FIGURES[f"{source} paths"]
-        if total:
-            write(
-                f"{source} paths accepted and delivered {FIGURES[f'{source} delivered']}/"
-                f"{total - FIGURES[f'{source} allowed']} "
-                f"(+{FIGURES[f'{source} allowed']} accepted, allow-listed)"
-            )
+    for kind in KINDS:
+        for source in ("schema", "botocore"):
+            figure = f"{kind.resource_type} {source}"
+            total = FIGURES[f"{figure} paths"]
+            if total:
+                write(
+                    f"{figure} paths accepted and delivered {FIGURES[f'{figure} delivered']}/"
+                    f"{total - FIGURES[f'{figure} allowed']} "
+                    f"(+{FIGURES[f'{figure} allowed']} accepted, allow-listed)"
+                )
     write(f"botocore-invalid requests {FIGURES['invalid requests']}")
     if FIGURES["fuzzing inputs"]:
         write(

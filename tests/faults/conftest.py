@@ -12,9 +12,6 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 from endpoint_provider.cloudformation.delivery import DeliveryTiming, ResponseDelivery
 from endpoint_provider.cloudformation.handoff import LambdaContinuation
-from endpoint_provider.lifecycle import EndpointProvisioner
-from endpoint_provider.sagemaker_gateway import SageMakerGateway
-from endpoint_provider.scaling_gateway import ScalingGateway
 from localaws.clock import ClockedLambda, SimulatedClock
 from localaws.cloudformation import CloudFormation, ResponseCollector
 from localaws.functions import load_function, provider_environment
@@ -84,14 +81,8 @@ def world(
     fault_app, fault_aws, fault_collector, fault_clock, fast_moto_dispatch, monkeypatch
 ) -> Iterator[FaultWorld]:
     app = fault_app
-    provisioner = EndpointProvisioner(
-        SageMakerGateway(app.clients.sagemaker),
-        ScalingGateway(app.clients.application_autoscaling, app.clients.cloudwatch),
-        app.settings,
-        clock=fault_clock.now,
-        sleep=fault_clock.sleep,
-    )
-    monkeypatch.setattr(app, "provisioner", lambda: provisioner)
+    provisioners = app.build_provisioners(clock=fault_clock.now, sleep=fault_clock.sleep)
+    monkeypatch.setattr(app, "provisioners", lambda: provisioners)
     continuation = LambdaContinuation(app.handoff_clients.lambda_)
     monkeypatch.setattr(app, "continuation", lambda: continuation)
     monkeypatch.setattr(

@@ -1,7 +1,8 @@
-"""Every AWS call of create, update, replace, delete and hand-off, failing in every way that
-matters, at its first and its last occurrence: each request gets exactly one answer, FAILED,
-with an actionable reason and the right physical ID, and after CloudFormation's rollback
-nothing is left in SageMaker, Application Auto Scaling or CloudWatch."""
+"""Every AWS call of create, update, replace, delete and hand-off, of endpoints and of inference
+components, failing in every way that matters, at its first and its last occurrence: each
+request gets exactly one answer, FAILED, with an actionable reason and the right physical ID,
+and after CloudFormation's rollback nothing is left in SageMaker, Application Auto Scaling or
+CloudWatch (but what the scenario set up)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,75 @@ def bigger(props: dict[str, Any]) -> dict[str, Any]:
     return changed
 
 
+COMPONENT = "Custom::SageMakerInferenceComponent"
+COMPONENT_ID = "ChatModel"
+
+
+def component() -> dict[str, Any]:
+    """Copies scaling down to zero: every call the provider can make for a component, its
+    scaling and the alarm that brings copies back included."""
+    props = base_properties("create-inference-component.json")
+    props["AutoScaling"] = {
+        "MinCopies": "0",
+        "MaxCopies": "3",
+        "TargetInvocationsPerCopy": "10",
+    }
+    return props
+
+
+def next_component() -> dict[str, Any]:
+    """A new artifact rolled out with scaling suspended, and a wider scaling range."""
+    changed = component()
+    changed["PrimaryContainer"]["ModelDataUrl"] = "s3://sagemaker-llm-models/chat/v2/model.tar.gz"
+    changed["AutoScaling"]["MaxCopies"] = "4"
+    return changed
+
+
+def moved_component() -> dict[str, Any]:
+    return {**component(), "EndpointName": "llm-gpu-2"}
+
+
+def _hosting_endpoints(*names: str) -> Callable[[FaultWorld], None]:
+    def setup(world: FaultWorld) -> None:
+        for index, name in enumerate(names):
+            props = {**base_properties("create-component-endpoint.json"), "EndpointName": name}
+            # Copies scaling to zero release every instance.
+            props["ProductionVariants"][0]["ManagedInstanceScaling"]["MinInstanceCount"] = "0"
+            created = world.cloudformation.create(f"GpuEndpoint{index}", props)
+            assert created.status == "SUCCESS", created.reason
+
+    return setup
+
+
+def _with_component(*endpoints: str, endpoints_stay: bool = False) -> Callable[[FaultWorld], str]:
+    """Endpoints and a component on the first; with `endpoints_stay`, the endpoints are what
+    must be left afterwards."""
+
+    def setup(world: FaultWorld) -> str:
+        _hosting_endpoints(*endpoints)(world)
+        if endpoints_stay:
+            world.baseline = world.inventory()
+        created = world.cloudformation.create(COMPONENT_ID, component(), resource_type=COMPONENT)
+        assert created.status == "SUCCESS", created.reason
+        return created.physical_id
+
+    return setup
+
+
+def _component_request(
+    request_type: str, props: Callable[[], dict[str, Any]], old: Callable[[], dict[str, Any]]
+) -> Callable[[FaultWorld, str | None], dict[str, Any]]:
+    def request(world: FaultWorld, physical_id: str | None) -> dict[str, Any]:
+        extra: dict[str, Any] = {"resource_type": COMPONENT}
+        if request_type == "Update":
+            extra["old_properties"] = old()
+        if physical_id:
+            extra["physical_id"] = physical_id
+        return world.cloudformation.request(request_type, COMPONENT_ID, props(), **extra)
+
+    return request
+
+
 def renamed(props: dict[str, Any]) -> dict[str, Any]:
     changed = copy.deepcopy(props)
     changed["EndpointName"] = "churn-renamed"
@@ -67,7 +137,8 @@ class Scenario:
     """`setup` creates what the request works on and returns its physical ID (or None);
     `request` builds the request under test; `rollback` is what CloudFormation sends after a
     FAILED answer (the physical ID it knows). Afterwards the account holds nothing, or, for a
-    rolled-back update (`restores`), exactly what it held before the update."""
+    rolled-back update (`restores`), exactly what it held before the update; a setup may name
+    what must stay instead (`FaultWorld.baseline`)."""
 
     name: str
     setup: Callable[[FaultWorld], str | None]
@@ -95,11 +166,31 @@ def _delete(world: FaultWorld, physical_id: str, props: dict[str, Any]) -> list[
     return [] if deleted.status == "SUCCESS" else [f"rollback Delete FAILED: {deleted.reason}"]
 
 
+def _rollback_delete(world: FaultWorld, event: dict[str, Any], physical_id: str) -> list[str]:
+    """CloudFormation's Delete of what the event's resource made (the user's retry, for a
+    Delete that failed)."""
+    deleted = world.cloudformation.send(
+        {**event, "RequestType": "Delete", "PhysicalResourceId": physical_id, "RequestId": None}
+        | _fresh_request(world, event)
+    )
+    return [] if deleted.status == "SUCCESS" else [f"rollback Delete FAILED: {deleted.reason}"]
+
+
 def _rollback_update(world: FaultWorld, event: dict[str, Any], physical_id: str) -> list[str]:
     swapped = world.cloudformation.update(
-        LOGICAL_ID, physical_id, event["OldResourceProperties"], event["ResourceProperties"]
+        event["LogicalResourceId"],
+        physical_id,
+        event["OldResourceProperties"],
+        event["ResourceProperties"],
+        resource_type=event["ResourceType"],
     )
     return [] if swapped.status == "SUCCESS" else [f"rollback Update: {swapped.reason}"]
+
+
+def _fresh_request(world: FaultWorld, event: dict[str, Any]) -> dict[str, Any]:
+    """A new request ID and its ResponseURL, for another request about the same resource."""
+    fresh = world.cloudformation.request("Delete", event["LogicalResourceId"], {})
+    return {key: fresh[key] for key in ("RequestId", "ResponseURL")}
 
 
 SCENARIOS = [
@@ -150,6 +241,37 @@ SCENARIOS = [
         restores=True,
     ),
     Scenario(
+        "component create",
+        setup=lambda world: _hosting_endpoints("llm-gpu")(world),
+        request=_component_request("Create", component, component),
+        rollback=_rollback_delete,
+        properties=component,
+        restores=True,
+    ),
+    Scenario(
+        "component update",
+        setup=_with_component("llm-gpu"),
+        request=_component_request("Update", next_component, component),
+        rollback=_rollback_update,
+        properties=component,
+        restores=True,
+    ),
+    Scenario(
+        "component replace",
+        setup=_with_component("llm-gpu", "llm-gpu-2"),
+        request=_component_request("Update", moved_component, component),
+        rollback=_rollback_update,
+        properties=component,
+        restores=True,
+    ),
+    Scenario(
+        "component delete",
+        setup=_with_component("llm-gpu", endpoints_stay=True),
+        request=_component_request("Delete", component, component),
+        rollback=_rollback_delete,
+        properties=component,
+    ),
+    Scenario(
         "delete",
         setup=_create_ok(scales_to_zero),
         request=lambda world, pid: world.cloudformation.request(
@@ -181,8 +303,10 @@ def faults_for_step(index: int) -> list[str]:
 def run(world: FaultWorld, scenario: Scenario, arm: Callable[[], None]) -> tuple[Any, ...]:
     """Sets up, sends the request with the fault armed, and collects every answer to it."""
     world.reset()
+    world.baseline = {}
     physical_id = scenario.setup(world)
-    world.baseline = world.inventory() if scenario.restores else {}
+    if scenario.restores:
+        world.baseline = world.inventory()
     event = scenario.request(world, physical_id)
     if scenario.lambda_timeout:
         world.lambda_.timeout_seconds = scenario.lambda_timeout

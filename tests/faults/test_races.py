@@ -37,14 +37,18 @@ def delete_now(world: FaultWorld, event: dict[str, Any], physical_id: str) -> An
         event["ResourceProperties"],
         physical_id=physical_id,
     )
-    provisioner = world.app.provisioner()
+    provisioner = world.app.provisioners().for_type(event["ResourceType"])
     budget = Budget(lambda: 900.0, 60.0)
     return provisioner.handle(request, provisioner.start(request), budget)
 
 
 def endpoint_arn(world: FaultWorld, event: dict[str, Any]) -> str:
-    return world.app.provisioner().failure_id(
-        ResourceRequest("Create", event["StackId"], LOGICAL_ID, event["ResourceProperties"])
+    return (
+        world.app.provisioners()
+        .for_type(event["ResourceType"])
+        .failure_id(
+            ResourceRequest("Create", event["StackId"], LOGICAL_ID, event["ResourceProperties"])
+        )
     )
 
 

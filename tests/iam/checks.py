@@ -47,7 +47,12 @@ DEPLOYMENT = Deployment(
             f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{PROVIDER_STACK}-lost-invocations"
         ),
     },
-    attributes={("SageMakerExecutionRole", "Arn"): DEFAULT_ROLE_ARN},
+    attributes={
+        ("SageMakerExecutionRole", "Arn"): DEFAULT_ROLE_ARN,
+        ("ProviderQueueKey", "Arn"): (
+            f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
+        ),
+    },
 )
 EXECUTION_ROLE = "SageMakerExecutionRole"
 # The local AWS is one account: every resource a call names is in it.

@@ -5,10 +5,11 @@ reference supports, what may be passed, written and published, and the S3 gatewa
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
-from endpoint_provider.naming import Owner
+from endpoint_provider.naming import COMPONENT_TAG, Owner
 from localaws.template import load_template
 from tests.iam import actions
 from tests.iam.checks import DEPLOYMENT, config_needs, volume_key_needs
@@ -140,14 +141,23 @@ def test_every_mutating_sagemaker_grant_of_the_provider_is_conditioned_on_owners
             if row.access_level not in MUTATING or action in CHECKED_BY_AUTOSCALING:
                 continue
             checked += 1
-            # Then it requires all ownership tags on the resource or in the request
+            # Then it requires all ownership tags on the resource or in the request, a
+            # component's own name among them for what creates or changes components
             required = {
                 key.split("/", 1)[1]
                 for key, value in statement["Condition"]["Null"].items()
                 if value == "false"
             }
-            assert required == ownership_keys, (statement["Sid"], action)
+            expected = ownership_keys | ({COMPONENT_TAG} if _about_components(statement) else set())
+            assert required == expected, (statement["Sid"], action)
     assert checked, "no mutating SageMaker grant found"
+
+
+def _about_components(statement: dict[str, Any]) -> bool:
+    listed = statement["Action"]
+    named = " ".join(listed if isinstance(listed, list) else [listed])
+    tagging = statement.get("Condition", {}).get("StringEquals", {}).get("sagemaker:TaggingAction")
+    return "InferenceComponent" in named or tagging == "CreateInferenceComponent"
 
 
 def test_every_condition_key_the_template_uses_applies_to_every_action_it_conditions():

@@ -13,7 +13,14 @@ from localaws.functions import load_function, provider_environment
 from localaws.sagemaker import SimulatorSettings
 from localaws.server import LocalAws
 
-SIMULATED = SimulatorSettings(create_seconds=0.3, update_seconds=0.3, delete_seconds=0.2)
+SIMULATED = SimulatorSettings(
+    create_seconds=0.3,
+    update_seconds=0.3,
+    delete_seconds=0.2,
+    component_create_seconds=0.3,
+    component_update_seconds=0.3,
+    component_delete_seconds=0.2,
+)
 HANDOFF_MARGIN_SECONDS = 1.0
 
 

@@ -1125,7 +1125,6 @@ def test_every_header_that_reached_the_endpoint_is_logged_and_attributes_echoed(
         TargetModel="churn.tar.gz",
         TargetContainerHostname="primary",
         InferenceId="request-1",
-        InferenceComponentName="churn-component",
     )
 
     # Then the custom attributes come back, and the log holds what the endpoint received
@@ -1138,8 +1137,25 @@ def test_every_header_that_reached_the_endpoint_is_logged_and_attributes_echoed(
         "TargetModel": "churn.tar.gz",
         "TargetContainerHostname": "primary",
         "InferenceId": "request-1",
-        "InferenceComponentName": "churn-component",
         "BodyLength": 5,
+    }
+
+
+def test_an_endpoint_with_models_refuses_an_inference_component(
+    sagemaker: BaseClient, runtime: BaseClient, clock: _Clock
+) -> None:
+    # Given an InService endpoint whose variant serves a model, hosting no component
+    _in_service_on_clock(sagemaker, clock, "churn", "churn-v1")
+
+    # When a request names an inference component
+    response = _invoke_error(
+        runtime, EndpointName="churn", Body=b"1", InferenceComponentName="churn-component"
+    )
+
+    # Then SageMaker Runtime refuses it: there is no such component on the endpoint
+    assert response["Error"] == {
+        "Code": "ValidationError",
+        "Message": "Inference component churn-component not found for endpoint churn.",
     }
 
 

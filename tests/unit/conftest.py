@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from endpoint_provider.desired import DesiredState, desired_state
-from endpoint_provider.properties import parse_properties
+from endpoint_provider.endpoint.desired import DesiredState, desired_state
+from endpoint_provider.endpoint.properties import parse_properties
 from tests.unit.stack_resource import DEFAULT_ROLE, STACK_ID
 
 

@@ -8,10 +8,11 @@ import copy
 import pytest
 from botocore.exceptions import ClientError
 
-from endpoint_provider.lifecycle import EndpointProvisioner
-from endpoint_provider.properties import InvalidProperties, parse_properties
+from endpoint_provider.endpoint.lifecycle import EndpointLifecycle
+from endpoint_provider.endpoint.properties import parse_properties
+from endpoint_provider.endpoint.requests import checked
+from endpoint_provider.property_errors import InvalidProperties
 from endpoint_provider.request import Budget, Failed, ResourceRequest
-from endpoint_provider.request_check import checked
 from endpoint_provider.sagemaker_gateway import SageMakerGateway
 from endpoint_provider.scaling_gateway import ScalingGateway
 from endpoint_provider.settings import ProviderSettings
@@ -298,7 +299,7 @@ def test_an_update_botocore_would_refuse_fails_before_anything_changes(endpoint_
         "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE"}}
     }
     client = RecordingClient()
-    provisioner = EndpointProvisioner(
+    provisioner = EndpointLifecycle.provisioner(
         SageMakerGateway(client),
         ScalingGateway(client, client),
         ProviderSettings(DEFAULT_EXECUTION_ROLE_ARN=DEFAULT_ROLE),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from endpoint_provider.properties import InvalidProperties, parse_properties
+from endpoint_provider.endpoint.properties import parse_properties
+from endpoint_provider.property_errors import InvalidProperties
 
 
 def problems_of(raw: dict) -> list[str]:

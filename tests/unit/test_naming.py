@@ -99,7 +99,7 @@ def test_ownership_needs_the_same_stack_and_logical_id():
     tags = owner.tags()
 
     # Then the owner recognises them, and other owners do not
-    assert owner.owns_endpoint(tags) and owner.owns_child(tags)
-    assert not Owner(STACK_ID, "Other", "churn-v1").owns_endpoint(tags)
+    assert owner.owns(tags) and owner.owns_child(tags)
+    assert not Owner(STACK_ID, "Other", "churn-v1").owns(tags)
     assert not Owner(STACK_ID, "ChurnEndpoint", "churn-v2").owns_child(tags)
-    assert not owner.owns_endpoint({})
+    assert not owner.owns({})

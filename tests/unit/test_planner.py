@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from endpoint_provider.update_plan import UpdatePlan, plan_update
+from endpoint_provider.endpoint.update_plan import UpdatePlan, plan_update
 
 NOTHING = UpdatePlan()
 

@@ -6,7 +6,8 @@ import copy
 
 import pytest
 
-from endpoint_provider.properties import InvalidProperties, parse_properties
+from endpoint_provider.endpoint.properties import parse_properties
+from endpoint_provider.property_errors import InvalidProperties
 
 
 def problems_of(raw: dict) -> list[str]:
@@ -102,16 +103,21 @@ def test_primary_container_and_containers_exclude_each_other(endpoint_properties
 
 
 def test_a_model_is_required_unless_every_variant_brings_its_own(endpoint_properties):
-    # Given no resource-level container
+    # Given no resource-level container, and two variants of which only one names a model
     del endpoint_properties["PrimaryContainer"]
+    endpoint_properties["ProductionVariants"] = [
+        {"VariantName": "A", "InstanceType": "ml.m5.large", "ModelName": "registry-model"},
+        {"VariantName": "B", "InstanceType": "ml.m5.large"},
+    ]
 
     # When parsed, Then the missing model is reported
     assert problems_of(endpoint_properties) == [
-        "PrimaryContainer: required unless every variant has Containers or ModelName"
+        "PrimaryContainer: required unless every variant has Containers or ModelName (or none "
+        "has: an endpoint that hosts inference components)"
     ]
 
     # And when every variant brings its own model, it parses
-    endpoint_properties["ProductionVariants"][0]["ModelName"] = "shared-registry-model"
+    endpoint_properties["ProductionVariants"][1]["ModelName"] = "shared-registry-model"
     assert parse_properties(endpoint_properties).containers is None
 
 

@@ -19,12 +19,12 @@ from policy_sentry.querying.actions import get_action_data
 from endpoint_common.sagemaker_names import SAGEMAKER_NAME_PATTERN
 from endpoint_invoker.settings import DEFAULT_READ_TIMEOUT, seconds_needed
 from localaws.template import load_template
+from tests.iam.actions import rows
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 SAMCONFIG = ROOT / "samconfig.toml"
 
-SAGEMAKER_ACTIONS_WITHOUT_RESOURCE_LEVEL = {"sagemaker:ListModels", "sagemaker:ListEndpointConfigs"}
 SCOPED_SAGEMAKER_ACTIONS = {
     "sagemaker:CreateModel",
     "sagemaker:DescribeModel",
@@ -36,6 +36,11 @@ SCOPED_SAGEMAKER_ACTIONS = {
     "sagemaker:DescribeEndpoint",
     "sagemaker:UpdateEndpoint",
     "sagemaker:DeleteEndpoint",
+    "sagemaker:CreateInferenceComponent",
+    "sagemaker:DescribeInferenceComponent",
+    "sagemaker:UpdateInferenceComponent",
+    "sagemaker:UpdateInferenceComponentRuntimeConfig",
+    "sagemaker:DeleteInferenceComponent",
     "sagemaker:AddTags",
     "sagemaker:DeleteTags",
     "sagemaker:ListTags",
@@ -49,6 +54,15 @@ AUTOSCALING_ACTIONS = {
     "application-autoscaling:DescribeScalingPolicies",
 }
 NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def without_resource_level(action: str) -> bool:
+    """Whether IAM authorizes the action on "*" only (policy_sentry's bundled reference)."""
+    prefix, name = action.split(":", 1)
+    found = rows(prefix, name)
+    return bool(found) and all(row.arn_format == "*" for row in found)
+
+
 INVOKER_ACTIONS = {"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointAsync"}
 SAGEMAKER_ARN = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:"
 ASYNC_PREFIXES = {"async-input/", "async-output/", "async-failure/"}
@@ -288,7 +302,7 @@ def test_no_sagemaker_action_on_all_resources_except_the_list_calls(resources):
             continue
         sagemaker = {a for a in allowed_actions(statement) if a.lower().startswith("sagemaker:")}
         # Then the only SageMaker actions there are the ones without resource-level permissions
-        offending += [(logical_id, a) for a in sagemaker - SAGEMAKER_ACTIONS_WITHOUT_RESOURCE_LEVEL]
+        offending += [(logical_id, a) for a in sagemaker if not without_resource_level(a)]
     assert offending == []
 
 
@@ -321,12 +335,17 @@ def test_provider_has_every_sagemaker_action_it_needs_scoped_to_this_account(res
             assert arn.startswith(
                 "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:"
             )
-            assert arn.rsplit(":", 1)[1] in {"model/*", "endpoint-config/*", "endpoint/*"}
+            assert arn.rsplit(":", 1)[1] in {
+                "model/*",
+                "endpoint-config/*",
+                "endpoint/*",
+                "inference-component/*",
+            }
 
     # And nothing it needs is missing, list calls and autoscaling included
     assert granted == SCOPED_SAGEMAKER_ACTIONS
     everything = set().union(*(allowed_actions(s) for s in statements))
-    assert SAGEMAKER_ACTIONS_WITHOUT_RESOURCE_LEVEL.issubset(everything)
+    assert {"sagemaker:ListModels", "sagemaker:ListEndpointConfigs"}.issubset(everything)
     assert AUTOSCALING_ACTIONS.issubset(everything)
     assert "cloudwatch:DescribeAlarms" in everything
 

@@ -50,19 +50,28 @@ def test_reading_the_queue_is_granted_on_that_queue_only(resources):
 
     # Then it is the provider's role, for the three calls Lambda makes, on the one queue
     assert policy["Roles"] == [{"Ref": "ProviderFunctionRole"}]
-    [statement] = policy["PolicyDocument"]["Statement"]
+    statement, encryption = policy["PolicyDocument"]["Statement"]
     assert sorted(statement["Action"]) == [
         "sqs:DeleteMessage",
         "sqs:GetQueueAttributes",
         "sqs:ReceiveMessage",
     ]
     assert statement["Resource"] == QUEUE
+    # And its records' key, for Lambda's writes and reads through SQS only
+    assert sorted(encryption["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert encryption["Resource"] == {"Fn::GetAtt": ["ProviderQueueKey", "Arn"]}
+    assert encryption["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Sub": "sqs.${AWS::Region}.amazonaws.com"}}
+    }
 
 
 def test_queues_are_encrypted_and_unanswerable_records_end_in_their_own_queue(resources):
+    # The records hold presigned ResponseURLs: encrypted with a rotated key of their own
     lost = resources["ProviderLostInvocationsQueue"]["Properties"]
     unanswered = resources["ProviderUnansweredQueue"]["Properties"]
-    assert lost["SqsManagedSseEnabled"] is True and unanswered["SqsManagedSseEnabled"] is True
+    key = {"Fn::GetAtt": ["ProviderQueueKey", "Arn"]}
+    assert lost["KmsMasterKeyId"] == key and unanswered["KmsMasterKeyId"] == key
+    assert resources["ProviderQueueKey"]["Properties"]["EnableKeyRotation"] is True
     assert lost["RedrivePolicy"]["deadLetterTargetArn"] == {
         "Fn::GetAtt": ["ProviderUnansweredQueue", "Arn"]
     }

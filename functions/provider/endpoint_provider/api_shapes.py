@@ -26,6 +26,10 @@ from pydantic_core import SchemaError, SchemaValidator, ValidationError, core_sc
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
 _INTEGER = re.compile(r"^[+-]?\d+$")
+# More digits than any 64-bit integer has. Python refuses to convert a string of more than 4300
+# digits (a template may hold one), and the range check needs no more than its sign.
+_MAX_DIGITS = 20
+_BEYOND_EVERY_RANGE: int = 10**_MAX_DIGITS
 _TRUE, _FALSE = "true", "false"
 SHOWN_CHARACTERS = 40
 SHOWN_NAME_CHARACTERS = 64
@@ -187,8 +191,8 @@ def _scalar(shape: Shape, value: Any, path: str, problems: list[tuple[str, str]]
 
 def _integer(shape: Shape, value: Any, path: str, problems: list[tuple[str, str]]) -> Any:
     number = value
-    if isinstance(value, str) and _INTEGER.match(value.strip()):
-        number = int(value.strip())
+    if isinstance(value, str) and _INTEGER.match(text := value.strip()):
+        number = _bounded_int(text)
     elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
         number = int(value)
     if isinstance(number, bool) or not isinstance(number, int):
@@ -197,6 +201,13 @@ def _integer(shape: Shape, value: Any, path: str, problems: list[tuple[str, str]
     low, high = INT32 if shape.type_name == "integer" else INT64
     _range(shape, number, path, problems, low, high)
     return number
+
+
+def _bounded_int(text: str) -> int:
+    """The integer a string of digits holds, or one beyond every range with its sign."""
+    if len(text.lstrip("+-")) <= _MAX_DIGITS:
+        return int(text)
+    return -_BEYOND_EVERY_RANGE if text.startswith("-") else _BEYOND_EVERY_RANGE
 
 
 def _number(shape: Shape, value: Any, path: str, problems: list[tuple[str, str]]) -> Any:

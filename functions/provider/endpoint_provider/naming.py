@@ -19,11 +19,15 @@ TAG_PREFIX = "sagemaker-endpoint-provider:"
 STACK_TAG = f"{TAG_PREFIX}stack-id"
 LOGICAL_ID_TAG = f"{TAG_PREFIX}logical-id"
 ENDPOINT_TAG = f"{TAG_PREFIX}endpoint"
+COMPONENT_TAG = f"{TAG_PREFIX}inference-component"
 OWNERSHIP_TAG_COUNT = len((STACK_TAG, LOGICAL_ID_TAG, ENDPOINT_TAG))
+COMPONENT_OWNERSHIP_TAG_COUNT = OWNERSHIP_TAG_COUNT + 1
 
-_ENDPOINT_ARN = re.compile(
-    r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:endpoint/(?P<name>[a-zA-Z0-9](-*[a-zA-Z0-9])*)$"
+_SAGEMAKER_ARN = (
+    r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{{12}}:{kind}/(?P<name>[a-zA-Z0-9](-*[a-zA-Z0-9])*)$"
 )
+_ENDPOINT_ARN = re.compile(_SAGEMAKER_ARN.format(kind="endpoint"))
+_COMPONENT_ARN = re.compile(_SAGEMAKER_ARN.format(kind="inference-component"))
 _STACK_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):cloudformation:(?P<region>[a-z0-9-]+):"
     r"(?P<account>\d{12}):stack/(?P<name>[^/]+)/"
@@ -39,8 +43,13 @@ def digest(value: Any, length: int = DIGEST_LENGTH) -> str:
 def derived_endpoint_name(stack_id: str, logical_id: str) -> str:
     """`<stack>-<logical id>-<hash>`: unique per stack instance, so a re-created stack of the
     same name never collides with what an earlier one left behind."""
+    return derived_name(stack_id, logical_id, [stack_id, logical_id])
+
+
+def derived_name(stack_id: str, logical_id: str, identity: Any) -> str:
+    """`<stack>-<logical id>-<hash of identity>`, within SageMaker's 63 characters."""
     stem = _sanitise(f"{stack_name(stack_id)}-{logical_id}")
-    suffix = digest([stack_id, logical_id], 8)
+    suffix = digest(identity, 8)
     return f"{_truncate(stem, MAX_NAME_LENGTH - len(suffix) - 1)}-{suffix}"
 
 
@@ -58,6 +67,12 @@ def child_prefix(endpoint_name: str) -> str:
 def endpoint_name_from_arn(physical_id: str | None) -> str | None:
     """The endpoint name in a physical ID, or None for placeholders that never named one."""
     match = _ENDPOINT_ARN.match(physical_id or "")
+    return match["name"] if match else None
+
+
+def component_name_from_arn(physical_id: str | None) -> str | None:
+    """The inference component name in a physical ID, or None for placeholders."""
+    match = _COMPONENT_ARN.match(physical_id or "")
     return match["name"] if match else None
 
 
@@ -80,32 +95,54 @@ class StackLocation:
         return cls(match["partition"], match["region"], match["account"])
 
     def endpoint_arn(self, endpoint_name: str) -> str:
-        return (
-            f"arn:{self.partition}:sagemaker:{self.region}:{self.account}:"
-            f"endpoint/{endpoint_name.lower()}"
-        )
+        return self.sagemaker_arn("endpoint", endpoint_name)
+
+    def sagemaker_arn(self, kind: str, name: str) -> str:
+        """SageMaker lower-cases the name inside its ARNs."""
+        return f"arn:{self.partition}:sagemaker:{self.region}:{self.account}:{kind}/{name.lower()}"
 
 
 @dataclass(frozen=True)
 class Owner:
-    """The stack resource that owns an endpoint and everything created for it."""
+    """The stack resource that owns an endpoint, or an inference component on an endpoint, and
+    everything created for it. Every resource carries the stack, the logical ID and the endpoint
+    it lives on; a component's also carry its own name, which its children are named after."""
 
     stack_id: str
     logical_id: str
     endpoint_name: str
+    component_name: str | None = None
+
+    @property
+    def name(self) -> str:
+        """What the owned resource is called, and its children after it."""
+        return self.component_name or self.endpoint_name
+
+    @property
+    def name_property(self) -> str:
+        """The property that names the owned resource."""
+        return "InferenceComponentName" if self.component_name else "EndpointName"
 
     def tags(self) -> dict[str, str]:
-        return {
+        tags = {
             STACK_TAG: self.stack_id,
             LOGICAL_ID_TAG: self.logical_id,
             ENDPOINT_TAG: self.endpoint_name.lower(),
         }
+        if self.component_name:
+            tags[COMPONENT_TAG] = self.component_name.lower()
+        return tags
 
-    def owns_endpoint(self, tags: dict[str, str]) -> bool:
+    def owns(self, tags: dict[str, str]) -> bool:
+        """Whether a resource's tags name this stack resource as its owner."""
         return tags.get(STACK_TAG) == self.stack_id and tags.get(LOGICAL_ID_TAG) == self.logical_id
 
     def owns_child(self, tags: dict[str, str]) -> bool:
-        return self.owns_endpoint(tags) and tags.get(ENDPOINT_TAG) == self.endpoint_name.lower()
+        """Whether a model or config was made for this owner's resource (not for an earlier
+        one under another name)."""
+        if self.component_name:
+            return self.owns(tags) and tags.get(COMPONENT_TAG) == self.component_name.lower()
+        return self.owns(tags) and tags.get(ENDPOINT_TAG) == self.endpoint_name.lower()
 
 
 def _sanitise(text: str) -> str:

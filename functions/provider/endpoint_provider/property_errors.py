@@ -15,6 +15,16 @@ from typing import Any, get_args
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
+from endpoint_provider.api_shapes import join, shown
+
+
+class InvalidProperties(ValueError):
+    """Every problem found in the properties, each prefixed with its property path."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s): " + "; ".join(problems))
+
 
 class Problems(ValueError):
     """Raised by model validators: several problems, each at a path relative to the model."""
@@ -52,7 +62,7 @@ def _join_path(parent: str, child: str) -> str:
 def _path(location: tuple[int | str, ...]) -> str:
     path = ""
     for part in location:
-        path = _join_path(path, f"[{part}]" if isinstance(part, int) else str(part))
+        path = join(path, part)
     return path
 
 
@@ -62,16 +72,19 @@ _MESSAGES: dict[str, Callable[[ErrorDetails], str]] = {
     "greater_than": lambda p: f"must be > {p['ctx']['gt']:g}",
     "less_than_equal": lambda p: f"must be <= {p['ctx']['le']:g}",
     "multiple_of": lambda p: f"must be a multiple of {p['ctx']['multiple_of']:g}",
-    "int_parsing": lambda p: f"must be an integer, got {p['input']!r}",
-    "finite_number": lambda p: f"must be a finite number, got {p['input']!r}",
-    "int_from_float": lambda p: f"must be an integer, got {p['input']!r}",
-    "float_parsing": lambda p: f"must be a number, got {p['input']!r}",
-    "bool_parsing": lambda p: f"must be true or false, got {p['input']!r}",
+    "int_parsing": lambda p: f"must be an integer, got {shown(p['input'])}",
+    "int_parsing_size": lambda p: (
+        f"must be an integer of at most 19 digits, got {shown(p['input'])}"
+    ),
+    "finite_number": lambda p: f"must be a finite number, got {shown(p['input'])}",
+    "int_from_float": lambda p: f"must be an integer, got {shown(p['input'])}",
+    "float_parsing": lambda p: f"must be a number, got {shown(p['input'])}",
+    "bool_parsing": lambda p: f"must be true or false, got {shown(p['input'])}",
     "too_short": lambda p: f"needs at least {p['ctx']['min_length']} item(s)",
     "too_long": lambda p: f"allows at most {p['ctx']['max_length']} item(s)",
     "string_too_long": lambda p: f"must be at most {p['ctx']['max_length']} characters",
     "string_too_short": lambda p: f"must be at least {p['ctx']['min_length']} characters",
-    "literal_error": lambda p: f"must be {p['ctx']['expected']}, got {p['input']!r}",
+    "literal_error": lambda p: f"must be {p['ctx']['expected']}, got {shown(p['input'])}",
     "value_error": lambda p: str(p["ctx"]["error"]),
     "list_type": lambda p: "must be a list",
     "model_type": lambda p: "must be a map of properties",

@@ -1,91 +1,49 @@
-"""The shape of a Custom::SageMakerEndpoint's properties, generated from SageMaker's own API.
+"""A resource type's properties, generated from SageMaker's own API.
 
-A native template ports by merging the Properties of AWS::SageMaker::Model, ::EndpointConfig
-and ::Endpoint, so the resource's properties are the members of CreateModel,
-CreateEndpointConfig and UpdateEndpoint side by side, read from the service model botocore
-ships: a field SageMaker adds is accepted, checked and delivered with no change here. Where two
-requests share a member name, the model's keeps it and the other request's gets its resource's
-name in front (`EndpointConfigExecutionRoleArn`). The provider's own additions (variant
-`Containers` and `AutoScaling`, `ServiceTimeout`) and the names it derives itself (`ModelName`,
-`EndpointConfigName`, `Tags` that leave room for its ownership tags) are declared below in the
-same botocore form, so one walker checks all of it.
+A custom resource's properties are the members of the SageMaker requests it makes, side by
+side, read from the service model botocore ships: a field SageMaker adds is accepted, checked
+and delivered with no change here. Where two requests share a member name, the first keeps it
+and the other gets its resource's name in front (`EndpointConfigExecutionRoleArn`), unless the
+other is an update of the same resource, where the name means the same thing. Each type declares
+its requests, its own additions and the names it fills in itself (`PropertySet`); one walker
+(api_shapes.conform) then checks all of it.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from botocore.model import Shape, ShapeResolver
 
 from endpoint_provider.api_shapes import service_description
-from endpoint_provider.naming import OWNERSHIP_TAG_COUNT
 
-PROPERTIES = "CustomSageMakerEndpointProperties"
-VARIANT = "CustomSageMakerEndpointProductionVariant"
-VARIANT_LIST = "CustomSageMakerEndpointProductionVariantList"
-CONTAINER_LIST = "CustomSageMakerEndpointContainerList"
-TAG_LIST = "CustomSageMakerEndpointTagList"
-PROVIDER_OWNED = "CustomSageMakerEndpointProviderOwned"
-
-MODEL, CONFIG, ENDPOINT, PROVIDER = "model", "config", "endpoint", "provider"
-# Request -> (input shape, what a colliding member is prefixed with).
-REQUESTS = {
-    MODEL: ("CreateModelInput", "Model"),
-    CONFIG: ("CreateEndpointConfigInput", "EndpointConfig"),
-    ENDPOINT: ("UpdateEndpointInput", "Endpoint"),
-}
-# Members the provider fills in itself on every request.
-PROVIDER_FILLED = {"ModelName", "EndpointConfigName", "EndpointName", "Tags"}
+MODEL = "model"
+PROVIDER = "provider"
 # SageMaker allows 50 tags per resource; the provider adds its ownership tags to each.
 MAX_TAGS = 50
+# A structure whose members the provider's own pydantic model checks (AutoScaling).
+PROVIDER_OWNED = "CustomProviderOwned"
+SERVICE_TOKEN = "CustomServiceToken"
+SERVICE_TIMEOUT = "CustomServiceTimeout"
 
-_PROVIDER_MEMBERS: dict[str, dict[str, Any]] = {
+COMMON_MEMBERS: dict[str, dict[str, Any]] = {
     "ServiceToken": {
-        "shape": "CustomSageMakerEndpointServiceToken",
+        "shape": SERVICE_TOKEN,
         "documentation": "The provider's ARN (the stack export).",
     },
     "ServiceTimeout": {
-        "shape": "CustomSageMakerEndpointServiceTimeout",
+        "shape": SERVICE_TIMEOUT,
         "documentation": "Seconds CloudFormation waits for each operation (default 3600).",
     },
-    "EndpointName": {
-        "shape": "EndpointName",
-        "documentation": "Endpoint name; default derived from the stack and logical ID.",
-    },
-    "ModelName": {
-        "shape": "ModelName",
-        "documentation": "The native Model's name: a variant whose ModelName equals it serves "
-        "this resource's model. The model itself is named from its content.",
-    },
-    "EndpointConfigName": {
-        "shape": "EndpointConfigName",
-        "documentation": "The native EndpointConfig's name: checked, then replaced by a name "
-        "derived from the config's content (configs are immutable, each change needs a new one).",
-    },
-    "Tags": {
-        "shape": TAG_LIST,
-        "documentation": "Tags on the endpoint, its config and models (the union of the native "
-        "resources' Tags).",
-    },
 }
-
-_VARIANT_MEMBERS: dict[str, dict[str, Any]] = {
-    "Containers": {
-        "shape": CONTAINER_LIST,
-        "documentation": "This variant's own model (1-15 containers) instead of the resource's.",
-    },
-    "ModelName": {
-        "shape": "ModelName",
-        "documentation": "An existing model to serve (used, never deleted), or the resource's "
-        "own ModelName.",
-    },
-    "AutoScaling": {
-        "shape": PROVIDER_OWNED,
-        "documentation": "Target-tracking autoscaling of the instance count.",
-    },
+COMMON_SHAPES: dict[str, dict[str, Any]] = {
+    PROVIDER_OWNED: {"type": "structure", "members": {}, "document": True},
+    SERVICE_TOKEN: {"type": "string"},
+    SERVICE_TIMEOUT: {"type": "integer", "min": 1, "max": 3600},
 }
 
 
@@ -97,62 +55,99 @@ class Route:
     member: str
 
 
-def _sagemaker_shapes() -> dict[str, Any]:
+@dataclass(frozen=True)
+class RequestSource:
+    """A SageMaker request whose members become properties. `updates` names the request that
+    creates the same resource: members the two share are one property, routed to that one."""
+
+    input_shape: str
+    prefix: str
+    updates: str | None = None
+
+
+def sagemaker_shapes() -> dict[str, Any]:
     shapes: dict[str, Any] = service_description("sagemaker")["shapes"]
     return shapes
 
 
-@cache
-def routes() -> dict[str, Route]:
-    """Every top-level property and the request member it becomes."""
-    shapes = _sagemaker_shapes()
-    found = {name: Route(PROVIDER, name) for name in _PROVIDER_MEMBERS}
-    for request, (input_name, prefix) in REQUESTS.items():
-        for member in shapes[input_name]["members"]:
-            if member in PROVIDER_FILLED:
+@dataclass(frozen=True, eq=False)
+class PropertySet:
+    """One resource type's properties: `requests` in order of precedence, the provider's own
+    members (`provider_members`, botocore member references), the request members it fills in
+    itself, the shapes it adds or changes (`custom_shapes`, given botocore's), and which shape a
+    request member takes instead of its own (`member_shapes`)."""
+
+    name: str
+    requests: dict[str, RequestSource]
+    provider_members: dict[str, dict[str, Any]]
+    provider_filled: frozenset[str]
+    required: tuple[str, ...]
+    ownership_tags: int
+    custom_shapes: Callable[[dict[str, Any]], dict[str, Any]] = lambda shapes: {}
+    member_shapes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def shape_name(self) -> str:
+        return f"{self.name}Properties"
+
+    @property
+    def tag_list(self) -> str:
+        return f"{self.name}TagList"
+
+    @cached_property
+    def routes(self) -> dict[str, Route]:
+        """Every top-level property and the request member it becomes."""
+        shapes = sagemaker_shapes()
+        found = {name: Route(PROVIDER, name) for name in self._members}
+        for request, source in self.requests.items():
+            for member in shapes[source.input_shape]["members"]:
+                if member in self.provider_filled:
+                    continue
+                if source.updates and found.get(member) == Route(source.updates, member):
+                    continue
+                name = member if member not in found else source.prefix + member
+                found[name] = Route(request, member)
+        return found
+
+    @cached_property
+    def resolver(self) -> ShapeResolver:
+        shapes = dict(sagemaker_shapes())
+        members = {}
+        for name, route in self.routes.items():
+            if route.request == PROVIDER:
+                members[name] = self._members[name]
                 continue
-            name = member if member not in found else prefix + member
-            found[name] = Route(request, member)
-    return found
+            input_shape = self.requests[route.request].input_shape
+            ref = dict(shapes[input_shape]["members"][route.member])
+            ref["shape"] = self.member_shapes.get(route.member, ref["shape"])
+            members[name] = ref
+        shapes.update(
+            {
+                **COMMON_SHAPES,
+                self.shape_name: {
+                    "type": "structure",
+                    "required": list(self.required),
+                    "members": members,
+                },
+                self.tag_list: {**shapes["TagList"], "max": MAX_TAGS - self.ownership_tags},
+                **self.custom_shapes(shapes),
+            }
+        )
+        return ShapeResolver(shapes)
+
+    @cached_property
+    def shape(self) -> Shape:
+        return self.resolver.get_shape_by_name(self.shape_name)
+
+    @property
+    def _members(self) -> dict[str, dict[str, Any]]:
+        return {**COMMON_MEMBERS, **self.provider_members}
 
 
-@cache
-def resolver() -> ShapeResolver:
-    shapes = dict(_sagemaker_shapes())
-    variant = copy.deepcopy(shapes["ProductionVariant"])
-    variant["required"] = [
-        name for name in variant.get("required", []) if name not in ("VariantName", "ModelName")
-    ]
-    variant["members"] = {**variant["members"], **_VARIANT_MEMBERS}
-    members = {}
-    for name, route in routes().items():
-        if route.request == PROVIDER:
-            members[name] = _PROVIDER_MEMBERS[name]
-            continue
-        ref = dict(shapes[REQUESTS[route.request][0]]["members"][route.member])
-        if route.member in ("ProductionVariants", "ShadowProductionVariants"):
-            ref["shape"] = VARIANT_LIST
-        if route.member == "Containers":
-            ref["shape"] = CONTAINER_LIST
-        members[name] = ref
-    shapes.update(
-        {
-            PROPERTIES: {
-                "type": "structure",
-                "required": ["ProductionVariants"],
-                "members": members,
-            },
-            VARIANT: variant,
-            VARIANT_LIST: {**shapes["ProductionVariantList"], "member": {"shape": VARIANT}},
-            CONTAINER_LIST: {**shapes["ContainerDefinitionList"], "min": 1},
-            TAG_LIST: {**shapes["TagList"], "max": MAX_TAGS - OWNERSHIP_TAG_COUNT},
-            PROVIDER_OWNED: {"type": "structure", "members": {}, "document": True},
-            "CustomSageMakerEndpointServiceToken": {"type": "string"},
-            "CustomSageMakerEndpointServiceTimeout": {"type": "integer", "min": 1, "max": 3600},
-        }
-    )
-    return ShapeResolver(shapes)
-
-
-def properties_shape() -> Shape:
-    return resolver().get_shape_by_name(PROPERTIES)
+def relaxed(shape: dict[str, Any], optional: tuple[str, ...], **members: Any) -> dict[str, Any]:
+    """A copy of a botocore structure with some required members made optional and others
+    added: the provider fills the former in itself, and declares the latter."""
+    changed = copy.deepcopy(shape)
+    changed["required"] = [name for name in changed.get("required", []) if name not in optional]
+    changed["members"] = {**changed["members"], **members}
+    return changed

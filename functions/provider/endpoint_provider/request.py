@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-from endpoint_provider.desired import DesiredState
+from typing import Any, Generic, Protocol, TypeVar
 
 APPLY = "apply"
 AWAIT = "await"
@@ -32,6 +30,8 @@ class ResourceRequest:
     properties: object
     old_properties: object = None
     physical_id: str | None = None
+    # CloudFormation's ResourceType, which picks the provisioner (`Provisioners.for_type`).
+    resource_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,22 +65,26 @@ class Progress:
         )
 
 
+State = TypeVar("State")
+
+
 @dataclass(frozen=True)
-class DesiredStates:
-    """A request's properties, parsed once at the door (`Provisioner.desired_states`)."""
+class DesiredStates(Generic[State]):
+    """A request's properties, parsed once at the door (`Provisioner.desired_states`), as the
+    resource type's desired state."""
 
     # None when the properties do not parse; `problem` is why.
-    new: DesiredState | None
+    new: State | None
     problem: Exception | None = None
     # An Update's old properties; None for other requests, or when they no longer parse.
-    old: DesiredState | None = None
+    old: State | None = None
     # Read leniently, for what must go on when the properties do not parse (a Delete, the
-    # deadline of a request that will fail): the wait's length, and each EndpointName as
+    # deadline of a request that will fail): the wait's length, and the resource's name as
     # written (new, then old).
     service_timeout: int = DEFAULT_SERVICE_TIMEOUT
-    endpoint_names: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
 
-    def required_new(self) -> DesiredState:
+    def required_new(self) -> State:
         """The new desired state; raises what kept the properties from parsing."""
         if self.new is None:
             assert self.problem is not None
@@ -115,6 +119,8 @@ class Failed:
     """Answered with the request's failure ID (`Provisioner.failure_id`)."""
 
     reason: str
+    # Invalid properties, each "path: message", for the edge to fit into CloudFormation's reason.
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,23 +136,31 @@ class ProvisioningFailed(Exception):
 
 
 class Provisioner(Protocol):
-    """What the edge asks of the provisioner (`lifecycle.EndpointProvisioner`)."""
+    """What the edge asks of a resource type's provisioner (`provisioning.Provisioner`)."""
 
-    def desired_states(self, request: ResourceRequest) -> DesiredStates: ...
+    def desired_states(self, request: ResourceRequest) -> DesiredStates[Any]: ...
 
     def failure_id(
-        self, request: ResourceRequest, states: DesiredStates | None = None
+        self, request: ResourceRequest, states: DesiredStates[Any] | None = None
     ) -> str | None: ...
 
-    def start(self, request: ResourceRequest, states: DesiredStates | None = None) -> Progress: ...
+    def start(
+        self, request: ResourceRequest, states: DesiredStates[Any] | None = None
+    ) -> Progress: ...
 
     def handle(
         self,
         request: ResourceRequest,
         progress: Progress,
         budget: Budget,
-        states: DesiredStates | None = None,
+        states: DesiredStates[Any] | None = None,
     ) -> Outcome: ...
+
+
+class Provisioners(Protocol):
+    """The provisioner of each resource type the provider serves."""
+
+    def for_type(self, resource_type: str | None) -> Provisioner: ...
 
 
 class Continuation(Protocol):

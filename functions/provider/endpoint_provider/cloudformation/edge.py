@@ -1,8 +1,9 @@
 """The CloudFormation edge: a custom resource request in, exactly one answer out.
 
-Turns the event into a `ResourceRequest`, runs one step of the provisioner, and turns its
-outcome into the answer: SUCCESS with the physical ID and attributes, FAILED with a reason
-that fits what CloudFormation shows, or a hand-off to a fresh invocation. Requests whose
+Turns the event into a `ResourceRequest`, runs one step of the provisioner of the event's
+ResourceType, and turns its outcome into the answer: SUCCESS with the physical ID and
+attributes, FAILED with a reason that fits what CloudFormation shows, or a hand-off to a fresh
+invocation. Requests whose
 invocation Lambda lost arrive here too, and are answered FAILED.
 """
 
@@ -19,8 +20,9 @@ from endpoint_provider.cloudformation.lost_invocations import (
     is_destination_batch,
     lost_invocations,
 )
-from endpoint_provider.cloudformation.reasons import explain, reason_for_cloudformation
+from endpoint_provider.cloudformation.reasons import answer_reason
 from endpoint_provider.cloudformation.resource import ContinuableResource
+from endpoint_provider.failures import failed
 from endpoint_provider.request import (
     Budget,
     Completed,
@@ -30,6 +32,7 @@ from endpoint_provider.request import (
     Pending,
     Progress,
     Provisioner,
+    Provisioners,
     ProvisioningFailed,
     ResourceRequest,
 )
@@ -43,6 +46,7 @@ def resource_request(event: dict[str, Any]) -> ResourceRequest:
         request_type=event["RequestType"],
         stack_id=event["StackId"],
         logical_id=event["LogicalResourceId"],
+        resource_type=str(event.get("ResourceType") or ""),
         properties=event.get("ResourceProperties"),
         old_properties=event.get("OldResourceProperties"),
         physical_id=event.get("PhysicalResourceId"),
@@ -50,18 +54,18 @@ def resource_request(event: dict[str, Any]) -> ResourceRequest:
 
 
 class CloudFormationEdge:
-    """The provisioner, continuation and hand-off margin are looked up on every request (the
+    """The provisioners, continuation and hand-off margin are looked up on every request (the
     functions passed in), so that what the wiring builds lazily is built only when needed."""
 
     def __init__(
         self,
         resource: ContinuableResource,
-        provisioner: Callable[[], Provisioner],
+        provisioners: Callable[[], Provisioners],
         continuation: Callable[[], Continuation],
         handoff_margin: Callable[[], float],
     ):
         self.resource = resource
-        self._provisioner = provisioner
+        self._provisioners = provisioners
         self._continuation = continuation
         self._handoff_margin = handoff_margin
         resource.create(self.provision)
@@ -85,22 +89,21 @@ class CloudFormationEdge:
         off; ProvisioningFailed carries the reason of a FAILED answer."""
         try:
             request = resource_request(event)
+            provisioner = self._provisioners().for_type(request.resource_type)
             # Parsed once: the failure ID and every stage of the step read the same states.
-            states = self._provisioner().desired_states(request)
+            states = provisioner.desired_states(request)
             # Every failure from here on, whatever raises it, answers with this ID.
-            self.resource.fail_as(self._provisioner().failure_id(request, states))
-            outcome = self._step(event, request, states, context)
+            self.resource.fail_as(provisioner.failure_id(request, states))
+            outcome = self._step(event, provisioner, request, states, context)
             if isinstance(outcome, Pending):
                 self._hand_off(event, outcome, context)
                 return None
         except Exception as error:
-            reason = reason_for_cloudformation(explain(error), context.log_stream_name)
+            reason = answer_reason(failed(error), context.log_stream_name)
             raise ProvisioningFailed(reason) from error
         if isinstance(outcome, Failed):
             logger.error("request failed", reason=outcome.reason)
-            raise ProvisioningFailed(
-                reason_for_cloudformation(outcome.reason, context.log_stream_name)
-            )
+            raise ProvisioningFailed(answer_reason(outcome, context.log_stream_name))
         logger.info("request succeeded", physical_id=outcome.physical_id)
         self.resource.Data.update(outcome.data)
         return outcome.physical_id
@@ -108,20 +111,21 @@ class CloudFormationEdge:
     def _step(
         self,
         event: dict[str, Any],
+        provisioner: Provisioner,
         request: ResourceRequest,
-        states: DesiredStates,
+        states: DesiredStates[Any],
         context: LambdaContext,
     ) -> Completed | Failed | Pending:
         progress = (
             Progress.from_dict(event[PROGRESS_KEY])
             if PROGRESS_KEY in event
-            else self._provisioner().start(request, states)
+            else provisioner.start(request, states)
         )
         logger.info("request step started", stage=progress.stage, invocation=progress.invocation)
         budget = Budget(
             lambda: context.get_remaining_time_in_millis() / 1000, self._handoff_margin()
         )
-        return self._provisioner().handle(request, progress, budget, states)
+        return provisioner.handle(request, progress, budget, states)
 
     def _hand_off(self, event: dict[str, Any], pending: Pending, context: LambdaContext) -> None:
         logger.info("handing off to a fresh invocation", invocation=pending.progress.invocation)
@@ -147,7 +151,9 @@ class CloudFormationEdge:
                 )
                 continue
             try:
-                failure_id = self._provisioner().failure_id(resource_request(lost.request))
+                request = resource_request(lost.request)
+                provisioner = self._provisioners().for_type(request.resource_type)
+                failure_id = provisioner.failure_id(request)
             except NameError:
                 # No settings (a broken environment, reported on every request): no endpoint
                 # name to derive, the placeholder ID will do.

@@ -1,15 +1,11 @@
-"""Failure reasons: what the user reads for a failure, within what CloudFormation shows."""
+"""Failure reasons within what CloudFormation shows: 256 characters, the log stream included,
+and every invalid property's path kept when they do not all fit."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from endpoint_common.observability import logger
-from endpoint_provider.properties import InvalidProperties
-from endpoint_provider.request import ProvisioningFailed
-from endpoint_provider.sagemaker_gateway import EndpointBusy, ForeignResource
+from endpoint_provider.request import Failed
 
 # crhelper replaces a reason longer than this with its last 240 characters, which would cut
 # off the part that says what to fix.
@@ -21,6 +17,14 @@ INVALID_PROPERTIES = "Invalid properties: "
 # Below this a cut message says nothing; the problem's path alone is more useful.
 _SHORTEST_MESSAGE = 12
 _CUT = "…"
+
+
+def answer_reason(outcome: Failed, log_stream: str | None) -> str:
+    """A FAILED outcome's reason within CloudFormation's 256 characters, the log stream
+    included; invalid properties keep every path they can."""
+    if outcome.problems:
+        return reason_for_cloudformation(invalid_properties_reason(outcome.problems), log_stream)
+    return reason_for_cloudformation(outcome.reason, log_stream)
 
 
 def reason_for_cloudformation(message: str, log_stream: str | None) -> str:
@@ -76,41 +80,3 @@ def _shortened(problems: list[tuple[str, str]], room: int) -> str | None:
 
 def _cut(message: str, cap: int) -> str:
     return message if len(message) <= cap else message[: cap - len(_CUT)].rstrip() + _CUT
-
-
-_THROTTLING_CODES = frozenset(
-    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
-)
-_ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
-
-
-def explain(error: Exception) -> str:
-    """What the user reads for a failure, leading with what to do about it."""
-    if isinstance(error, InvalidProperties):
-        # The reason may shorten them to fit CloudFormation's 256 characters; the log has all.
-        logger.error("invalid properties", problems=error.problems)
-        return invalid_properties_reason(error.problems)
-    if isinstance(error, ProvisioningFailed | ForeignResource):
-        return str(error)
-    if isinstance(error, EndpointBusy):
-        return (
-            f"endpoint {error} started changing on its own (SageMaker maintenance?); "
-            "retry the stack operation"
-        )
-    if isinstance(error, ClientError):
-        return _aws_reason(error)
-    if isinstance(error, BotoCoreError):
-        return f"AWS unreachable after retries, retry the stack operation: {error}"
-    logger.exception("unexpected provider error")
-    return f"provider error {type(error).__name__}: {error}; retry, and report it if it persists"
-
-
-def _aws_reason(error: ClientError) -> str:
-    details = error.response.get("Error", {})
-    code = details.get("Code")
-    reason = f"{error.operation_name} refused: {details.get('Message') or code}"
-    if code in _THROTTLING_CODES:
-        return f"{reason} (throttled after retries; retry the stack operation later)"
-    if code in _ACCESS_DENIED_CODES:
-        return f"{reason} (grant it to the provider function's role)"
-    return reason

@@ -1,86 +1,38 @@
 """The typed model of a Custom::SageMakerEndpoint's properties.
 
-SageMaker's API decides what each property may hold: property_shapes derives the properties'
-shape from botocore's service model, and api_shapes checks and coerces CloudFormation's strings
-by it ("1" to 1, "true" to true). The pydantic models below hold what the API cannot state:
-rules across fields, the provider's own AutoScaling, and the fields the provider reads.
+Its shape comes from SageMaker's API (property_shapes); the models below hold what the API
+cannot state: rules across fields, the provider's own AutoScaling, and the fields the provider
+reads. An endpoint either serves models (PrimaryContainer, Containers, or a variant's ModelName)
+or, with no model anywhere, hosts inference components, which bring their own.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import model_validator
 
-from endpoint_provider.api_shapes import conform
-from endpoint_provider.property_errors import check, describe, is_cross_field
-from endpoint_provider.property_shapes import properties_shape
+from endpoint_provider.endpoint.property_shapes import PROPERTIES
+from endpoint_provider.property_errors import check
+from endpoint_provider.property_model import (
+    ApiModel,
+    AutoRollbackConfigSpec,
+    ContainerList,
+    ContainerSpec,
+    Problem,
+    ProviderModel,
+    ResourceProperties,
+    items,
+    parse,
+    prop,
+    repeated,
+)
 
 # Built at import, in Lambda's init phase, so that no request pays for reading the model.
-_PROPERTIES_SHAPE = properties_shape()
-
-# What an update of a property does, as the property reference words it.
-REPLACEMENT = "replacement"
-NEW_MODEL = "new model and config, in place"
-NEW_CONFIG = "new config, in place"
-IN_PLACE = "in place, endpoint untouched"
-ON_UPDATES = "in place; governs later updates"
-NOTHING = "nothing to change"
+_PROPERTIES_SHAPE = PROPERTIES.shape
 
 
-def prop(default: Any = ..., *, doc: str, **constraints: Any) -> Any:
-    """A property with its reference text (the property reference shows AutoScaling's)."""
-    return Field(default, description=doc, **constraints)
-
-
-class InvalidProperties(ValueError):
-    """Every problem found in the properties, each prefixed with its property path."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__(f"{len(problems)} problem(s): " + "; ".join(problems))
-
-
-class _Properties(BaseModel):
-    """The provider's own settings: every field declared, nothing else accepted."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class _ApiProperties(BaseModel):
-    """A SageMaker API structure, already checked and coerced against botocore's shape
-    (property_shapes); only the fields a cross-field rule reads are declared, the rest ride
-    along unchanged into the request."""
-
-    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
-
-
-class TagSpec(_ApiProperties):
-    Key: str = prop(doc="Tag key")
-    Value: str = prop(doc="Tag value")
-
-
-class ContainerSpec(_ApiProperties):
-    Image: str | None = prop(None, doc="Inference image URI (ECR or a private registry)")
-    ModelDataUrl: str | None = prop(None, doc="S3 URL of model.tar.gz")
-    ModelDataSource: dict[str, Any] | None = prop(None, doc="Model data in its native shape")
-    ModelPackageName: str | None = prop(None, doc="Model package (Marketplace or registry)")
-
-    @model_validator(mode="after")
-    def _image_or_package(self) -> ContainerSpec:
-        problems = []
-        if not self.Image and not self.ModelPackageName:
-            problems.append(("", "needs Image or ModelPackageName"))
-        if self.ModelDataUrl and self.ModelDataSource:
-            problems.append(("ModelDataSource", "give ModelDataUrl or ModelDataSource, not both"))
-        check(problems)
-        return self
-
-
-ContainerList = list[ContainerSpec]
-
-
-class ServerlessConfigSpec(_ApiProperties):
+class ServerlessConfigSpec(ApiModel):
     MemorySizeInMB: int = prop(doc="Memory", multiple_of=1024)
     MaxConcurrency: int = prop(doc="Concurrent invocations at most")
     ProvisionedConcurrency: int | None = prop(None, doc="Pre-warmed concurrency")
@@ -94,12 +46,12 @@ class ServerlessConfigSpec(_ApiProperties):
         return self
 
 
-class MetricDimensionSpec(_Properties):
+class MetricDimensionSpec(ProviderModel):
     Name: str = prop(doc="Dimension name")
     Value: str = prop(doc="Dimension value")
 
 
-class CustomizedMetricSpec(_Properties):
+class CustomizedMetricSpec(ProviderModel):
     MetricName: str = prop(doc="CloudWatch metric")
     Namespace: str = prop(doc="CloudWatch namespace")
     Dimensions: list[MetricDimensionSpec] = prop(default_factory=list, doc="Metric dimensions")
@@ -116,7 +68,7 @@ PredefinedMetric = Literal[
 ]
 
 
-class AutoScalingSpec(_Properties):
+class AutoScalingSpec(ProviderModel):
     """Target tracking on one variant's instance count (Application Auto Scaling)."""
 
     MinCapacity: int = prop(doc="Fewest instances; 0 (scale to zero) for async endpoints", ge=0)
@@ -169,7 +121,19 @@ class AutoScalingSpec(_Properties):
         return self
 
 
-class ProductionVariantSpec(_ApiProperties):
+class ManagedInstanceScalingSpec(ApiModel):
+    MinInstanceCount: int | None = prop(None, doc="Fewest instances (0: release them all)")
+    MaxInstanceCount: int | None = prop(None, doc="Most instances")
+
+    @model_validator(mode="after")
+    def _min_within_max(self) -> ManagedInstanceScalingSpec:
+        low, high = self.MinInstanceCount, self.MaxInstanceCount
+        if low is not None and high is not None and low > high:
+            check([("MinInstanceCount", f"must be <= MaxInstanceCount ({high})")])
+        return self
+
+
+class ProductionVariantSpec(ApiModel):
     VariantName: str = prop("AllTraffic", doc="Variant name")
     InstanceType: str | None = prop(None, doc="Instance type; omit for a serverless variant")
     InstancePools: list[Any] | None = prop(None, doc="Instance types to choose from")
@@ -179,6 +143,9 @@ class ProductionVariantSpec(_ApiProperties):
         None, doc="This variant's own model instead of the resource's"
     )
     ModelName: str | None = prop(None, doc="An existing model to serve (used, never deleted)")
+    ManagedInstanceScaling: ManagedInstanceScalingSpec | None = prop(
+        None, doc="Instances added and released as inference components' copies need them"
+    )
     AutoScaling: AutoScalingSpec | None = prop(
         None, doc="Target-tracking autoscaling of the instance count"
     )
@@ -195,11 +162,24 @@ class ProductionVariantSpec(_ApiProperties):
             problems.append(("InitialInstanceCount", "not allowed on a serverless variant"))
         if self.Containers and self.ModelName:
             problems.append(("ModelName", "give Containers or ModelName, not both"))
-        problems += self._scaling_problems()
+        problems += self._scaling_problems() + self._managed_scaling_problems()
         check(problems)
         return self
 
-    def _scaling_problems(self) -> list[tuple[str, str]]:
+    def _managed_scaling_problems(self) -> list[Problem]:
+        managed = self.ManagedInstanceScaling
+        most = managed.MaxInstanceCount if managed else None
+        if most is not None and self.instance_count > most:
+            return [
+                (
+                    "InitialInstanceCount",
+                    f"{self.instance_count} exceeds ManagedInstanceScaling's MaxInstanceCount "
+                    f"{most}",
+                )
+            ]
+        return []
+
+    def _scaling_problems(self) -> list[Problem]:
         scaling = self.AutoScaling
         if scaling is None:
             return []
@@ -227,12 +207,12 @@ class ProductionVariantSpec(_ApiProperties):
         return self.ServerlessConfig is not None
 
 
-class CapacitySizeSpec(_ApiProperties):
+class CapacitySizeSpec(ApiModel):
     Type: str | None = prop(None, doc="Instances or a percentage")
     Value: int | None = prop(None, doc="How many, or what percentage")
 
 
-class TrafficRoutingConfigSpec(_ApiProperties):
+class TrafficRoutingConfigSpec(ApiModel):
     Type: str | None = prop(None, doc="How traffic moves to the new fleet")
     CanarySize: CapacitySizeSpec | None = prop(None, doc="First step of a CANARY (<= 50 %)")
     LinearStepSize: CapacitySizeSpec | None = prop(None, doc="Each step of a LINEAR (10-50 %)")
@@ -248,9 +228,7 @@ class TrafficRoutingConfigSpec(_ApiProperties):
         return self
 
 
-def _size_problems(
-    name: str, size: CapacitySizeSpec | None, low: int, high: int
-) -> list[tuple[str, str]]:
+def _size_problems(name: str, size: CapacitySizeSpec | None, low: int, high: int) -> list[Problem]:
     if size is None:
         return [(name, "required for this Type")]
     if size.Type == "CAPACITY_PERCENT" and size.Value is not None and not low <= size.Value <= high:
@@ -258,7 +236,7 @@ def _size_problems(
     return []
 
 
-class BlueGreenUpdatePolicySpec(_ApiProperties):
+class BlueGreenUpdatePolicySpec(ApiModel):
     TrafficRoutingConfiguration: TrafficRoutingConfigSpec | None = prop(
         None, doc="Traffic shifting"
     )
@@ -267,21 +245,13 @@ class BlueGreenUpdatePolicySpec(_ApiProperties):
     )
 
 
-class RollingUpdatePolicySpec(_ApiProperties):
+class RollingUpdatePolicySpec(ApiModel):
     MaximumExecutionTimeoutInSeconds: int | None = prop(
         None, doc="Longest the deployment may take (within ServiceTimeout)"
     )
 
 
-class AlarmSpec(_ApiProperties):
-    AlarmName: str | None = prop(None, doc="CloudWatch alarm name")
-
-
-class AutoRollbackConfigSpec(_ApiProperties):
-    Alarms: list[AlarmSpec] | None = prop(None, doc="Alarms that roll a deployment back")
-
-
-class DeploymentConfigSpec(_ApiProperties):
+class DeploymentConfigSpec(ApiModel):
     BlueGreenUpdatePolicy: BlueGreenUpdatePolicySpec | None = prop(None, doc="Blue/green update")
     RollingUpdatePolicy: RollingUpdatePolicySpec | None = prop(None, doc="Rolling update")
     AutoRollbackConfiguration: AutoRollbackConfigSpec | None = prop(None, doc="Alarm rollback")
@@ -300,16 +270,14 @@ class DeploymentConfigSpec(_ApiProperties):
     @property
     def alarm_names(self) -> list[str]:
         rollback = self.AutoRollbackConfiguration
-        alarms = rollback.Alarms if rollback else None
-        return [alarm.AlarmName for alarm in alarms or [] if alarm.AlarmName]
+        return rollback.alarm_names if rollback else []
 
 
-class EndpointProperties(_ApiProperties):
+class EndpointProperties(ResourceProperties):
     """Everything a Custom::SageMakerEndpoint accepts, validated and coerced: the fields below
     are the ones the provider itself reads; every other property is a request member
     (property_shapes.routes) carried as an extra."""
 
-    ServiceTimeout: int = prop(3600, doc="Seconds CloudFormation waits for each operation")
     EndpointName: str | None = prop(None, doc="Endpoint name")
     ModelName: str | None = prop(None, doc="The name variants use for the resource's model")
     PrimaryContainer: ContainerSpec | None = prop(None, doc="The model's container")
@@ -323,24 +291,16 @@ class EndpointProperties(_ApiProperties):
     RetainAllVariantProperties: bool | None = prop(
         None, doc="Keep live instance counts and weights on update"
     )
-    Tags: list[TagSpec] = prop(default_factory=list, doc="Tags")
 
     @model_validator(mode="after")
     def _consistent(self) -> EndpointProperties:
         problems = self._hosting_problems() + self._scaling_problems()
-        timeout = self.DeploymentConfig and self.DeploymentConfig.maximum_execution_seconds
-        if timeout and timeout > self.ServiceTimeout:
-            problems.append(
-                (
-                    "DeploymentConfig",
-                    f"MaximumExecutionTimeoutInSeconds {timeout} exceeds ServiceTimeout "
-                    f"{self.ServiceTimeout}: CloudFormation would stop waiting first",
-                )
-            )
-        check(problems)
+        deployment = self.DeploymentConfig
+        timeout = deployment.maximum_execution_seconds if deployment else None
+        check(problems + self.deployment_timeout_problems(timeout))
         return self
 
-    def _hosting_problems(self) -> list[tuple[str, str]]:
+    def _hosting_problems(self) -> list[Problem]:
         problems = []
         kinds = {variant.is_serverless for variant in self.variants}
         if len(kinds) > 1:
@@ -349,11 +309,17 @@ class EndpointProperties(_ApiProperties):
             )
         if self.AsyncInferenceConfig and True in kinds:
             problems.append(("AsyncInferenceConfig", "not supported with serverless variants"))
+        if self.hosts_components:
+            return problems + self._component_hosting_problems()
         uses_shared = any(self.serves_own_model(variant) for variant in self.variants)
         shared = "Containers" if self.Containers else "PrimaryContainer"
         if uses_shared and not (self.PrimaryContainer or self.Containers):
             problems.append(
-                ("PrimaryContainer", "required unless every variant has Containers or ModelName")
+                (
+                    "PrimaryContainer",
+                    "required unless every variant has Containers or ModelName (or none has: "
+                    "an endpoint that hosts inference components)",
+                )
             )
         if not uses_shared and (self.PrimaryContainer or self.Containers):
             problems.append(
@@ -365,6 +331,41 @@ class EndpointProperties(_ApiProperties):
             )
         return problems
 
+    def _component_hosting_problems(self) -> list[Problem]:
+        """An endpoint for inference components: each component brings its model and scales
+        its own copies; the instances follow through ManagedInstanceScaling."""
+        hosting = "not supported on an endpoint that hosts inference components"
+        problems: list[Problem] = []
+        if self.AsyncInferenceConfig:
+            problems.append(("AsyncInferenceConfig", hosting))
+        for path, variant in self._variant_paths():
+            if variant.ServerlessConfig:
+                problems.append((f"{path}.ServerlessConfig", hosting))
+            if variant.AutoScaling:
+                problems.append(
+                    (
+                        f"{path}.AutoScaling",
+                        f"{hosting}: each component scales its copies (its AutoScaling), and "
+                        "ManagedInstanceScaling adds and releases instances",
+                    )
+                )
+        return problems
+
+    def _variant_paths(self) -> list[tuple[str, ProductionVariantSpec]]:
+        return [
+            (f"{field}[{index}]", variant)
+            for field in ("ProductionVariants", "ShadowProductionVariants")
+            for index, variant in enumerate(getattr(self, field) or [])
+        ]
+
+    @property
+    def hosts_components(self) -> bool:
+        """No model anywhere: the endpoint hosts inference components, as SageMaker reads an
+        endpoint config whose variants name no model."""
+        return not (self.PrimaryContainer or self.Containers or self.ModelName) and not any(
+            variant.ModelName or variant.Containers for variant in self.variants
+        )
+
     def serves_own_model(self, variant: ProductionVariantSpec) -> bool:
         """Whether the variant serves the model made of PrimaryContainer or Containers: it has
         no containers of its own and names no model, or names the one a native Model gave."""
@@ -372,7 +373,7 @@ class EndpointProperties(_ApiProperties):
             return False
         return not variant.ModelName or variant.ModelName == self.ModelName
 
-    def _scaling_problems(self) -> list[tuple[str, str]]:
+    def _scaling_problems(self) -> list[Problem]:
         problems = []
         for index, variant in enumerate(self.ProductionVariants):
             scaling = variant.AutoScaling
@@ -398,70 +399,40 @@ class EndpointProperties(_ApiProperties):
         return [self.PrimaryContainer] if self.PrimaryContainer else None
 
     @property
-    def user_tags(self) -> dict[str, str]:
-        return {tag.Key: tag.Value for tag in self.Tags}
-
-    @property
     def autoscaled(self) -> bool:
         return any(variant.AutoScaling for variant in self.variants)
 
 
 def parse_properties(raw: Any) -> EndpointProperties:
-    """Coerce CloudFormation's ResourceProperties, or raise InvalidProperties with every problem.
-
-    Two layers: SageMaker's API shape (types, required members, enums, ranges, lengths and
-    patterns, from botocore's model), then the rules the API cannot state (the pydantic model
-    above). A problem the first layer found is not repeated by the second."""
-    if not isinstance(raw, dict):
-        raise InvalidProperties(
-            [f"ResourceProperties: must be a map of properties, got {_kind(raw)}"]
-        )
-    conformed = conform(_PROPERTIES_SHAPE, raw)
-    problems = conformed.problems + _raw_problems(raw)
-    try:
-        properties = EndpointProperties.model_validate(conformed.value)
-    except ValidationError as error:
-        reported = [path for path, _ in problems]
-        for item in error.errors():
-            for path, message in describe(item, EndpointProperties):
-                if is_cross_field(item) or not any(_within(path, seen) for seen in reported):
-                    problems.append((path, message))
-    if problems:
-        raise InvalidProperties(
-            [f"{path}: {message}" if path else message for path, message in problems]
-        )
-    return properties
+    """Coerce CloudFormation's ResourceProperties, or raise InvalidProperties with every problem."""
+    return parse(raw, _PROPERTIES_SHAPE, EndpointProperties, _variant_rules)
 
 
-def _within(path: str, parent: str) -> bool:
-    return path == parent or path.startswith((f"{parent}.", f"{parent}["))
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _raw_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
-    """Rules across list items, checked on the raw input so that they join any field errors
-    instead of waiting for them to be fixed."""
-    problems = []
-    if "PrimaryContainer" in raw and "Containers" in raw:
-        problems.append(("Containers", "give PrimaryContainer or Containers, not both"))
-    variants = _items(raw.get("ProductionVariants")) + _items(raw.get("ShadowProductionVariants"))
+def _variant_rules(raw: dict[str, Any]) -> list[Problem]:
+    variants = items(raw.get("ProductionVariants")) + items(raw.get("ShadowProductionVariants"))
     names = [variant.get("VariantName", "AllTraffic") for variant in variants]
-    problems += [
-        ("ProductionVariants", f"duplicate VariantName {name!r}") for name in _repeated(names)
+    problems = [
+        ("ProductionVariants", f"duplicate VariantName {name!r}") for name in repeated(names)
     ]
-    keys = [tag.get("Key") for tag in _items(raw.get("Tags"))]
-    problems += [("Tags", f"duplicate Key {key!r}") for key in _repeated(keys)]
-    return problems
+    return problems + _managed_scaling_problems(raw)
 
 
-def _items(value: Any) -> list[dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def _repeated(values: list[Any]) -> list[str]:
-    """Repeated strings; anything else is not a name, and the shape check reports it."""
-    names = [value for value in values if isinstance(value, str)]
-    return sorted({name for name in names if names.count(name) > 1})
+def _managed_scaling_problems(raw: dict[str, Any]) -> list[Problem]:
+    """SageMaker refuses ManagedInstanceScaling on an endpoint that serves models; read on the
+    raw input, so that it joins any problem inside the variants."""
+    lists = ("ProductionVariants", "ShadowProductionVariants")
+    placed = [(f"{field}[{i}]", v) for field in lists for i, v in enumerate(items(raw.get(field)))]
+    serves_models = any(
+        key in raw for key in ("PrimaryContainer", "Containers", "ModelName")
+    ) or any("ModelName" in variant or "Containers" in variant for _, variant in placed)
+    if not serves_models:
+        return []
+    return [
+        (
+            f"{path}.ManagedInstanceScaling",
+            "only for an endpoint that hosts inference components: give no "
+            "PrimaryContainer, Containers or ModelName",
+        )
+        for path, variant in placed
+        if "ManagedInstanceScaling" in variant
+    ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from endpoint_provider.desired import ConfigSpec, DesiredState
+from endpoint_provider.endpoint.desired import ConfigSpec, DesiredState
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ def variants_to_suspend(
     registered: set[str],
     new_config: ConfigSpec,
 ) -> list[str]:
+    """`registered`: the variants that are registered scalable targets."""
     """Autoscaled variants the update would remove or move to another instance type: SageMaker
     refuses such an update while they are registered scalable targets."""
     wanted = {

@@ -10,36 +10,22 @@ SageMaker gives it there.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
+from endpoint_provider.endpoint.properties import EndpointProperties, ProductionVariantSpec
+from endpoint_provider.endpoint.property_shapes import CONFIG, ENDPOINT, MODEL, PROPERTIES
+from endpoint_provider.endpoint.scaling import variant_scaling
+from endpoint_provider.models import ModelSpec, dump, model_spec, routed_members
 from endpoint_provider.naming import Owner, child_name, derived_endpoint_name
-from endpoint_provider.properties import (
-    AutoScalingSpec,
-    ContainerSpec,
-    EndpointProperties,
-    ProductionVariantSpec,
-)
-from endpoint_provider.property_shapes import CONFIG, ENDPOINT, MODEL, routes
+from endpoint_provider.scaling_requests import Scaling
 
 VARIANT_ONLY_FIELDS = {"AutoScaling", "Containers", "ModelName"}
-# SageMaker's own defaults, spelled out in every request as earlier releases of the provider did:
-# model and config names digest the requests, and a name that changed with a provider upgrade
-# would make the next stack update redeploy the endpoint for nothing.
-MODEL_DEFAULTS = {"EnableNetworkIsolation": False}
-CONTAINER_DEFAULTS: dict[str, dict[str, str]] = {"Environment": {}}
+# SageMaker's own defaults, spelled out as earlier releases of the provider did (see models).
 VARIANT_DEFAULTS = {"InitialVariantWeight": 1.0}
 DATA_CAPTURE_DEFAULTS = {"EnableCapture": True}
 VARIANT_LISTS = ("ProductionVariants", "ShadowProductionVariants")
-CONTAINER_FIELDS = ("PrimaryContainer", "Containers")
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    name: str
-    request: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -55,15 +41,9 @@ class ConfigSpec:
 
     @property
     def model_names(self) -> list[str]:
-        return list(dict.fromkeys(variant["ModelName"] for variant in self.variants))
-
-
-@dataclass(frozen=True)
-class ScalingSpec:
-    """Application Auto Scaling for one variant."""
-
-    variant_name: str
-    settings: AutoScalingSpec
+        """The models the variants serve; none on an endpoint that hosts inference components."""
+        named = (variant.get("ModelName") for variant in self.variants)
+        return list(dict.fromkeys(name for name in named if name))
 
 
 @dataclass(frozen=True)
@@ -73,7 +53,7 @@ class DesiredState:
     models: tuple[ModelSpec, ...]
     config: ConfigSpec
     user_tags: dict[str, str] = field(default_factory=dict)
-    scaling: tuple[ScalingSpec, ...] = ()
+    scaling: tuple[Scaling, ...] = ()
     update_options: dict[str, Any] = field(default_factory=dict)
     alarm_names: tuple[str, ...] = ()
 
@@ -84,41 +64,49 @@ class DesiredState:
     def attributes(self, endpoint_arn: str) -> dict[str, str]:
         """What Fn::GetAtt reads; small, to keep the response under CloudFormation's 4 KB."""
         model_names = self.config.model_names
-        return {
+        attributes = {
             "EndpointName": self.endpoint_name,
             "EndpointArn": endpoint_arn,
             "EndpointConfigName": self.config.name,
-            "ModelName": model_names[0],
-            "ModelNames": ",".join(model_names),
         }
+        if model_names:
+            attributes |= {"ModelName": model_names[0], "ModelNames": ",".join(model_names)}
+        return attributes
 
 
 def desired_state(
     properties: EndpointProperties, *, stack_id: str, logical_id: str, default_role_arn: str
 ) -> DesiredState:
     endpoint_name = properties.EndpointName or derived_endpoint_name(stack_id, logical_id)
-    members = routed_members(properties)
+    members = routed_members(properties, PROPERTIES)
     model_members = {"ExecutionRoleArn": default_role_arn, **members[MODEL]}
+    if properties.hosts_components:
+        # SageMaker requires the config's role when no variant names a model.
+        members[CONFIG] = {"ExecutionRoleArn": default_role_arn, **members[CONFIG]}
     models: dict[str, ModelSpec] = {}
 
-    def model_for(variant: ProductionVariantSpec) -> str:
+    def model_for(variant: ProductionVariantSpec) -> str | None:
+        if properties.hosts_components:
+            return None
         if not (variant.Containers or properties.serves_own_model(variant)):
             # Parsing made sure a variant without containers of its own names a model.
             assert variant.ModelName is not None
             return variant.ModelName
-        model = _model_spec(model_members, endpoint_name, variant.Containers)
+        model = model_spec(model_members, endpoint_name, variant.Containers)
         models.setdefault(model.name, model)
         return model.name
 
     config = _config_spec(properties, members[CONFIG], endpoint_name, model_for)
+    owner = Owner(stack_id, logical_id, endpoint_name)
+    tags = {**properties.user_tags, **owner.tags()}
     return DesiredState(
         endpoint_name=endpoint_name,
-        owner=Owner(stack_id, logical_id, endpoint_name),
+        owner=owner,
         models=tuple(models.values()),
         config=config,
         user_tags=properties.user_tags,
         scaling=tuple(
-            ScalingSpec(variant.VariantName, variant.AutoScaling)
+            variant_scaling(endpoint_name, variant.VariantName, variant.AutoScaling, tags)
             for variant in properties.variants
             if variant.AutoScaling
         ),
@@ -129,36 +117,11 @@ def desired_state(
     )
 
 
-def routed_members(properties: EndpointProperties) -> dict[str, dict[str, Any]]:
-    """The properties sorted by the request they belong to, under their API member names."""
-    table = routes()
-    members: dict[str, dict[str, Any]] = {MODEL: {}, CONFIG: {}, ENDPOINT: {}}
-    for name, value in properties.model_dump(exclude_none=True).items():
-        route = table[name]
-        if route.request in members:
-            members[route.request][route.member] = value
-    return members
-
-
-def _model_spec(
-    members: dict[str, Any], endpoint_name: str, own_containers: list[ContainerSpec] | None
-) -> ModelSpec:
-    request = {
-        **MODEL_DEFAULTS,
-        **{key: value for key, value in members.items() if key not in CONTAINER_FIELDS},
-    }
-    if own_containers:
-        request["Containers"] = [_container(_dump(container)) for container in own_containers]
-    elif "Containers" in members:
-        request["Containers"] = [_container(container) for container in members["Containers"]]
-    else:
-        request["PrimaryContainer"] = _container(members["PrimaryContainer"])
-    name = child_name(endpoint_name, request)
-    return ModelSpec(name, {"ModelName": name, **request})
-
-
 def _config_spec(
-    properties: EndpointProperties, members: dict[str, Any], endpoint_name: str, model_for: Any
+    properties: EndpointProperties,
+    members: dict[str, Any],
+    endpoint_name: str,
+    model_for: Callable[[ProductionVariantSpec], str | None],
 ) -> ConfigSpec:
     request = {key: value for key, value in members.items() if key not in VARIANT_LISTS}
     if "DataCaptureConfig" in request:
@@ -171,19 +134,15 @@ def _config_spec(
     return ConfigSpec(name, {"EndpointConfigName": name, **request})
 
 
-def _variant(variant: ProductionVariantSpec, model_name: str) -> dict[str, Any]:
+def _variant(variant: ProductionVariantSpec, model_name: str | None) -> dict[str, Any]:
     request = {
-        "ModelName": model_name,
+        **({"ModelName": model_name} if model_name else {}),
         **VARIANT_DEFAULTS,
-        **_dump(variant, exclude=VARIANT_ONLY_FIELDS),
+        **dump(variant, exclude=VARIANT_ONLY_FIELDS),
     }
     if not variant.is_serverless:
         request["InitialInstanceCount"] = variant.instance_count
     return request
-
-
-def _container(container: dict[str, Any]) -> dict[str, Any]:
-    return {**CONTAINER_DEFAULTS, **container}
 
 
 def _update_options(properties: EndpointProperties, members: dict[str, Any]) -> dict[str, Any]:
@@ -194,8 +153,3 @@ def _update_options(properties: EndpointProperties, members: dict[str, Any]) -> 
     if retain if retain is not None else properties.autoscaled:
         options["RetainAllVariantProperties"] = True
     return options
-
-
-def _dump(spec: BaseModel, exclude: set[str] | None = None) -> dict[str, Any]:
-    """The API shape: property names are already SageMaker's; unset fields are left out."""
-    return spec.model_dump(exclude_none=True, exclude=exclude)

@@ -1,0 +1,2 @@
+"""Custom::SageMakerEndpoint: a model, endpoint config and endpoint as one resource, or an
+endpoint that hosts inference components."""

@@ -1,0 +1,4 @@
+"""Custom::SageMakerInferenceComponent: a model with its compute and copies, on an endpoint that
+hosts inference components."""
+
+RESOURCE_TYPE = "Custom::SageMakerInferenceComponent"
