@@ -1,24 +1,42 @@
 """Invoker hot path: the handler's per-request time against a bare boto3 call, same server.
 
 All talk to bench.runtime_server (another process, answers at once), so what is left is the
-client side: boto3 alone (baseline) or the invoker's handler around boto3 (Powertools logging,
-metrics and tracing, event parsing and rendering). Requests rotate among the paths (A B C D,
-D C B A), each on a connection of its own, so drift on a noisy machine lands on all alike.
-Figures are milliseconds per request and their ratios.
+client side: boto3 alone (baseline) or the invoker's handler around boto3 (logs, metrics and
+tracing, event parsing and rendering). Figures are milliseconds per request and their ratios.
 
-The invoker runs as deployed: active tracing as template.yaml sets it, in a worker process of
-its own (X-Ray patches botocore process-wide, which would trace the baseline too), sending its
-segments to a local UDP listener that stands in for the X-Ray daemon; the worker times each
-request itself and the parent waits meanwhile. The same handler untraced, in this process, is
-reported beside it, and is what the profile shows.
+Every path runs in a worker process of its own, which the parent wakes for each request, as
+Lambda wakes a function's process for each invocation; the worker times the request itself.
+The parent sends one request of each path per turn, in an order shuffled for every turn
+(seeded, never the same path twice in a row), so that drift on a noisy machine lands on all
+alike and no path always follows another. (Before, requests rotated A B C D, D C B A with the
+untraced paths in the parent: the first and last paths ran twice in a row at each turn, and the
+floor always came right after the baseline in the same warm process.)
+
+The invoker runs as deployed and traced as Lambda traces: active tracing as template.yaml sets
+it (X-Ray patches botocore process-wide, so traced paths have workers of their own), sending its
+segments to a local UDP listener that stands in for the X-Ray daemon. Lambda gives every
+invocation a fresh trace ID (the runtime sets `_X_AMZN_TRACE_ID` before calling the handler) and
+its sampling decision: so does the parent, per request, for three traced paths:
+
+- `unsampled`: every request Sampled=0;
+- `sampled`: every request Sampled=1 (the worst case; what this benchmark measured before);
+- `mix`: X-Ray's default rule for requests arriving at MIX_RATE per second: the first request
+  of each second sampled (the reservoir), then 5 % of the others (seeded), about 7 %.
+
+`untraced` is the same handler with tracing off. The profiles show the untraced handler against
+boto3 alone, and an unsampled request (in a traced worker) against the untraced handler.
 
 The baseline sends raw bytes; an event carries the payload as base64 (Function URL binary,
 bodyBase64), as a JSON document (direct `body`) or as text, both ways. The `floor` is the
 baseline plus that conversion alone (b64decode + b64encode; orjson.dumps + orjson.loads, the
 fastest JSON the layer has; encode + decode), what any handler of the shape pays: measured in
-the same rotation, so that the honest ratio (invoker / baseline) splits into the shape's part
+the same turns, so that the honest ratio (invoker / baseline) splits into the shape's part
 (floor / baseline) and the invoker's (invoker / floor). For JSON, the same with the standard
 library's json (what the invoker used before orjson) is measured too.
+
+Beside the hot path, `reading` compares the invoker's reading of each front door's event with
+Powertools' event classes (aws_lambda_powertools.utilities.data_classes) reading the same
+fields, and what importing those classes costs a cold start.
 
     python -m bench.invoker_hot_path [--smoke] [--profile] [--json out.json]
 """
@@ -28,7 +46,6 @@ from __future__ import annotations
 import argparse
 import base64
 import cProfile
-import gc
 import json
 import os
 import platform
@@ -61,6 +78,13 @@ from bench.runtime_server import RuntimeServer
 KB = 1024
 MB = 1024 * 1024
 ENDPOINT = "churn"
+# Every path, and those traced: a trace decision per request, in workers of the traced invoker.
+PATHS = ("baseline", "floor", "unsampled", "sampled", "mix", "untraced", "stdlib", "control")
+TRACED = ("unsampled", "sampled", "mix")
+# Requests per second the `mix` path's decisions are made for; X-Ray's default rule samples
+# the first request each second and FIXED_RATE of the rest.
+MIX_RATE = 50
+FIXED_RATE = 0.05
 
 
 @dataclass(frozen=True)
@@ -92,11 +116,14 @@ class Result:
     size: int
     iterations: int
     codec: str
-    # Milliseconds per path ("baseline", "floor", "invoker" as deployed, "untraced" invoker,
-    # "stdlib" json floor for JSON cases): {path: {"p50": ms, "p99": ms}}.
+    # Milliseconds per path ("baseline", "floor", the TRACED paths as deployed, "untraced"
+    # invoker, "stdlib" json floor for JSON cases, "control": the floor again, in a worker of
+    # its own): {path: {"p50": ms, "p99": ms}}.
     ms: dict[str, dict[str, float]]
-    # Subsegments the X-Ray stand-in received per traced request.
-    subsegments_per_request: float
+    # Subsegments the X-Ray stand-in received per request of each traced path.
+    subsegments_per_request: dict[str, float]
+    # The share of the `mix` path's requests that were sampled.
+    mix_sampled: float
 
     def ratio(self, path: str, over: str, quantile: str) -> float:
         return ratio(self.ms[path][quantile], self.ms[over][quantile])
@@ -192,9 +219,36 @@ def _size_label(size: int) -> str:
     return f"{size // MB} MB" if size >= MB else f"{size // KB} KB"
 
 
-class Bench:
-    def __init__(self, runtime_url: str, daemon: XRayDaemon, sizes: tuple[int, ...]):
-        os.environ.update(invoker_environment(runtime_url))
+def default_rule(count: int, seed: int) -> list[bool]:
+    """X-Ray's default sampling rule for `count` requests arriving at MIX_RATE per second: the
+    first of each second (a reservoir of one per second), then FIXED_RATE of the others."""
+    draw = random.Random(seed).random
+    return [index % MIX_RATE == 0 or draw() < FIXED_RATE for index in range(count)]
+
+
+class TraceHeaders:
+    """A fresh trace header per request, as the Lambda runtime sets `_X_AMZN_TRACE_ID` for each
+    invocation of every function, traced or not (untraced, Sampled=0: botocore sends it on with
+    every call, for recursion detection); each path's trace IDs are told apart by the root's
+    first digits."""
+
+    def __init__(self, seed: int) -> None:
+        self._random = random.Random(seed)
+        self.paths: dict[str, str] = {}
+
+    def header(self, path: str, sampled: bool) -> str:
+        mark = f"{PATHS.index(path):02x}"
+        root = f"1-{int(time.time()):08x}-{mark}{self._random.getrandbits(88):022x}"
+        self.paths[root] = path
+        parent = f"{self._random.getrandbits(64):016x}"
+        return f"Root={root};Parent={parent};Sampled={int(sampled)};Lineage=a87bd80c:0"
+
+
+class Calls:
+    """Each path's request for a case, as a function of no arguments, in this process: boto3
+    alone, the floor (boto3 and the shape's conversion), the invoker's handler."""
+
+    def __init__(self) -> None:
         import boto3
 
         self.app = load_function("invoker")
@@ -206,8 +260,17 @@ class Bench:
         self.stdlib_client = boto3.client("sagemaker-runtime")
         # A context that never runs out: the runs outlast a real invocation's 60 s.
         self.context = invoker_context(24 * 3600)
-        self.daemon = daemon
-        self.worker = TracedWorker(runtime_url, daemon.address, sizes)
+
+    def of(self, case: Case) -> dict[str, Callable[[], object]]:
+        """The untimed calls of every path that needs no trace header."""
+        calls = {
+            "baseline": self.baseline_call(case),
+            "floor": self.floor_call(case, self.floor_client, orjson.dumps, orjson.loads),
+            "invoker": self.invoker_call(case),
+        }
+        if case.codec == "json":
+            calls["stdlib"] = self.floor_call(case, self.stdlib_client, _stdlib_dumps, json.loads)
+        return calls
 
     def baseline_call(self, case: Case) -> Callable[[], object]:
         client, body = self.client, case.body
@@ -277,29 +340,85 @@ class Bench:
 
         return call
 
+    def profile(self, case: Case, iterations: int, top: int = 12) -> dict[str, Any]:
+        """cProfile of the baseline and of the handler untraced, same requests: where the
+        handler's extra time goes, by package and by function (own time per request; cProfile
+        inflates every figure alike)."""
+        own = {}
+        for label, call in (
+            ("baseline", self.baseline_call(case)),
+            ("invoker", self.invoker_call(case)),
+        ):
+            own[label] = _profiled(call, iterations)
+        return _compare(case.name, iterations, own["baseline"], own["invoker"], top)
+
+
+class Bench:
+    """Every path in a worker process of its own, woken for each of its requests as Lambda
+    wakes a function for each invocation: boto3 alone, the floors and the untraced invoker in
+    untraced workers, each traced path in a worker of the invoker as deployed. No path's process
+    is warmer than another's when its request comes (each last ran its own request, some
+    requests ago); the parent only orders the requests and counts."""
+
+    def __init__(self, runtime_url: str, daemon: XRayDaemon, sizes: tuple[int, ...]):
+        os.environ.update(invoker_environment(runtime_url))
+        self.calls = Calls()
+        self.daemon = daemon
+        self.workers = {
+            path: Worker(runtime_url, daemon.address, sizes, traced=path in TRACED)
+            for path in PATHS
+        }
+        for worker in self.workers.values():
+            worker.wait_ready()
+
+    def check(self, case: Case) -> None:
+        self.calls.check(case)
+
     def measure(self, index: int, case: Case, iterations: int, warmup: int) -> Result:
-        """Every path, one request each in turn, the order rotating."""
+        """Every path, one request each in turn, in an order shuffled for each turn (seeded;
+        never the same path twice in a row), so that no path always follows another."""
+        headers = TraceHeaders(seed=index)
+        mix = default_rule(warmup + iterations, seed=index)
+        turn = iter(mix)
+
+        def traced(path: str) -> Callable[[], float]:
+            def request() -> float:
+                sampled = next(turn) if path == "mix" else path == "sampled"
+                header = headers.header(path, sampled)
+                return self.workers[path].request("invoker", index, header)
+
+            return request
+
+        def untraced(path: str, call: str) -> Callable[[], float]:
+            return lambda: self.workers[path].request(call, index, headers.header(path, False))
+
         paths: dict[str, Callable[[], float]] = {
-            "baseline": _timed(self.baseline_call(case)),
-            "floor": _timed(self.floor_call(case, self.floor_client, orjson.dumps, orjson.loads)),
-            "invoker": lambda: self.worker.request(index),
-            "untraced": _timed(self.invoker_call(case)),
+            "baseline": untraced("baseline", "baseline"),
+            "floor": untraced("floor", "floor"),
+            # The floor again, in a worker of its own: how far two runs of the same code read
+            # apart in this run (an A/A test), the noise any ratio here carries.
+            "control": untraced("control", "floor"),
+            **{path: traced(path) for path in TRACED},
+            "untraced": untraced("untraced", "invoker"),
         }
         if case.codec == "json":
-            stdlib = self.floor_call(case, self.stdlib_client, _stdlib_dumps, json.loads)
-            paths["stdlib"] = _timed(stdlib)
-        names = list(paths)
-        for _ in range(warmup):
-            for name in names:
-                paths[name]()
-        times: dict[str, list[float]] = {name: [] for name in names}
-        gc.collect()
+            paths["stdlib"] = untraced("stdlib", "stdlib")
+        orders = _orders(list(paths), warmup + iterations, seed=index)
         received = len(self.daemon.datagrams)
-        for iteration in range(iterations):
-            for name in names if iteration % 2 == 0 else reversed(names):
+        for order in orders[:warmup]:
+            for name in order:
+                paths[name]()
+        times: dict[str, list[float]] = {name: [] for name in paths}
+        for order in orders[warmup:]:
+            for name in order:
                 times[name].append(paths[name]())
         # The daemon's thread may still be reading the last datagrams.
         time.sleep(0.3)
+        sent: dict[str, int] = dict.fromkeys(TRACED, 0)
+        for document in self.daemon.documents()[received:]:
+            path = headers.paths.get(document.get("trace_id", ""))
+            if path in sent:
+                sent[path] += 1
         return Result(
             name=case.name,
             shape=case.shape,
@@ -313,58 +432,95 @@ class Bench:
                 }
                 for name, found in times.items()
             },
-            subsegments_per_request=(len(self.daemon.datagrams) - received) / iterations,
+            # Counted from the first warm-up request: per request of the whole run.
+            subsegments_per_request={
+                path: count / (warmup + iterations) for path, count in sent.items()
+            },
+            mix_sampled=sum(mix) / len(mix),
         )
 
-    def profile(self, case: Case, iterations: int, top: int = 12) -> dict[str, Any]:
-        """cProfile of the baseline and of the handler, same requests: where the handler's
-        extra time goes, by package and by function (own time per request; cProfile inflates
-        every figure alike)."""
-        own = {}
-        for label, call in (
-            ("baseline", self.baseline_call(case)),
-            ("invoker", self.invoker_call(case)),
-        ):
-            profiler = cProfile.Profile()
-            profiler.enable()
-            for _ in range(iterations):
-                call()
-            profiler.disable()
-            own[label] = _own_times(pstats.Stats(profiler), iterations)
-        base, inv = own["baseline"], own["invoker"]
-        packages: dict[str, list[float]] = {}
-        for label, times in (("baseline", base), ("invoker", inv)):
-            for (package, _), (seconds, _calls) in times.items():
-                packages.setdefault(package, [0.0, 0.0])[label == "invoker"] += seconds
-        functions = sorted(
+    def profile(self, case: Case, iterations: int) -> dict[str, Any]:
+        return self.calls.profile(case, iterations)
+
+    def profile_unsampled(
+        self, index: int, case: Case, iterations: int, top: int = 12
+    ) -> dict[str, Any]:
+        """cProfile of the handler in a traced worker, unsampled requests, against the same
+        handler untraced: what tracing still costs a request Lambda did not sample."""
+        untraced = _profiled(self.calls.invoker_call(case), iterations)
+        unsampled = self.workers["unsampled"].profile(index, iterations)
+        found = _compare(case.name, iterations, untraced, unsampled, top)
+        return {**found, "over": "untraced", "traced": "unsampled"}
+
+    def close(self) -> None:
+        for worker in self.workers.values():
+            worker.close()
+
+
+def _orders(names: list[str], turns: int, seed: int) -> list[list[str]]:
+    """One shuffled order of `names` per turn, the first of a turn never the last of the one
+    before (a path run twice in a row would find its process's caches warm)."""
+    shuffle = random.Random(seed).shuffle
+    orders: list[list[str]] = []
+    for _ in range(turns):
+        order = list(names)
+        shuffle(order)
+        if orders and order[0] == orders[-1][-1]:
+            order.append(order.pop(0))
+        orders.append(order)
+    return orders
+
+
+def _profiled(call: Callable[[], object], iterations: int) -> dict[tuple[str, str], Any]:
+    profiler = cProfile.Profile()
+    for _ in range(iterations):
+        profiler.enable()
+        call()
+        profiler.disable()
+    return _own_times(pstats.Stats(profiler), iterations)
+
+
+def _compare(
+    name: str,
+    iterations: int,
+    base: dict[tuple[str, str], tuple[float, float]],
+    inv: dict[tuple[str, str], tuple[float, float]],
+    top: int,
+) -> dict[str, Any]:
+    """What `inv` spends beyond `base`, by package and by function, per request."""
+    packages: dict[str, list[float]] = {}
+    for label, times in (("baseline", base), ("invoker", inv)):
+        for (package, _), (seconds, _calls) in times.items():
+            packages.setdefault(package, [0.0, 0.0])[label == "invoker"] += seconds
+    functions = sorted(
+        (
+            (inv.get(key, (0.0, 0))[0] - base.get(key, (0.0, 0))[0], key)
+            for key in set(base) | set(inv)
+        ),
+        reverse=True,
+    )
+    return {
+        "case": name,
+        "iterations": iterations,
+        "baseline_us": sum(seconds for seconds, _ in base.values()) * 1e6,
+        "invoker_us": sum(seconds for seconds, _ in inv.values()) * 1e6,
+        "packages": sorted(
             (
-                (inv.get(key, (0.0, 0))[0] - base.get(key, (0.0, 0))[0], key)
-                for key in set(base) | set(inv)
+                {"package": package, "baseline_us": pair[0] * 1e6, "invoker_us": pair[1] * 1e6}
+                for package, pair in packages.items()
             ),
-            reverse=True,
-        )
-        return {
-            "case": case.name,
-            "iterations": iterations,
-            "baseline_us": sum(seconds for seconds, _ in base.values()) * 1e6,
-            "invoker_us": sum(seconds for seconds, _ in inv.values()) * 1e6,
-            "packages": sorted(
-                (
-                    {"package": name, "baseline_us": pair[0] * 1e6, "invoker_us": pair[1] * 1e6}
-                    for name, pair in packages.items()
-                ),
-                key=lambda row: row["baseline_us"] - row["invoker_us"],
-            )[:top],
-            "functions": [
-                {
-                    "function": key[1],
-                    "package": key[0],
-                    "extra_us": delta * 1e6,
-                    "calls": inv.get(key, (0.0, 0))[1],
-                }
-                for delta, key in functions[:top]
-            ],
-        }
+            key=lambda row: row["baseline_us"] - row["invoker_us"],
+        )[:top],
+        "functions": [
+            {
+                "function": key[1],
+                "package": key[0],
+                "extra_us": delta * 1e6,
+                "calls": inv.get(key, (0.0, 0))[1],
+            }
+            for delta, key in functions[:top]
+        ],
+    }
 
 
 def echoed(answer: dict[str, Any]) -> bytes:
@@ -382,72 +538,103 @@ def _stdlib_dumps(document: Any) -> bytes:
     return json.dumps(document).encode()
 
 
-def _timed(call: Callable[[], object]) -> Callable[[], float]:
-    clock = time.perf_counter
+class Worker:
+    """Paths in a process of their own: `request(path, i, header)` has it make case i's request
+    of that path once (the invoker under that trace header, as the Lambda runtime sets it) and
+    returns the seconds it took, timed in the worker. Traced, it is the invoker as deployed
+    (active tracing; X-Ray patches botocore process-wide, so nothing untraced runs there)."""
 
-    def timed() -> float:
-        started = clock()
-        call()
-        return clock() - started
-
-    return timed
-
-
-class TracedWorker:
-    """The invoker as deployed (active tracing), in a process of its own: `request(i)` has it
-    handle case i once and returns the seconds the handler took, timed in the worker."""
-
-    def __init__(self, runtime_url: str, daemon: str, sizes: tuple[int, ...]) -> None:
+    def __init__(self, runtime_url: str, daemon: str, sizes: tuple[int, ...], traced: bool):
         environment = {
             key: value
             for key, value in os.environ.items()
             if not key.startswith(("POWERTOOLS_TRACE", "_X_AMZN"))
         }
-        environment |= invoker_environment(runtime_url, tracing=True)
+        environment |= invoker_environment(runtime_url, tracing=traced)
         environment |= {"AWS_XRAY_DAEMON_ADDRESS": daemon, "PYTHONPATH": lambda_pythonpath()}
+        kind = "traced" if traced else "untraced"
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "bench.invoker_hot_path", "--worker",
+            [sys.executable, "-m", "bench.invoker_hot_path", "--worker", kind,
              ",".join(str(size) for size in sizes)],
             cwd=ROOT, env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         self._in: IO[str] = self._process.stdin  # type: ignore[assignment]
         self._out: IO[str] = self._process.stdout  # type: ignore[assignment]
-        if self._out.readline().strip() != "ready":
-            raise RuntimeError("the traced invoker worker did not start")
+        self._kind = kind
 
-    def request(self, index: int) -> float:
-        self._in.write(f"{index}\n")
+    def wait_ready(self) -> None:
+        """Workers start side by side; each says `ready` once it has checked every case."""
+        if self._out.readline().strip() != "ready":
+            raise RuntimeError(f"the {self._kind} worker did not start")
+
+    def request(self, path: str, index: int, header: str = "-") -> float:
+        self._in.write(f"{path} {index} {header}\n")
         self._in.flush()
         return float(self._out.readline())
+
+    def profile(self, index: int, iterations: int) -> dict[tuple[str, str], tuple[float, float]]:
+        """Own time per request and function of `iterations` unsampled requests of case i."""
+        self._in.write(f"profile {index} {iterations}\n")
+        self._in.flush()
+        rows = json.loads(self._out.readline())
+        return {(package, function): (seconds, calls) for package, function, seconds, calls in rows}
 
     def close(self) -> None:
         self._in.close()
         self._process.wait(timeout=30)
 
 
-def worker(sizes: tuple[int, ...]) -> None:
-    """The traced worker's loop: case index in, handler seconds out. Powertools prints to
-    stdout, so the answers go out on a copy of it and stdout itself goes to /dev/null."""
+def worker(kind: str, sizes: tuple[int, ...]) -> None:
+    """A worker's loop: path, case index and trace header in, seconds out (or a profile of
+    unsampled requests). The trace header is set before the clock starts, as the runtime sets
+    it before calling the handler. Powertools prints to stdout, so the answers go out on a copy
+    of it and stdout itself goes to /dev/null."""
     answers = os.fdopen(os.dup(1), "w")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
-    app = load_function("invoker")
-    if app.tracer.disabled:
-        raise SystemExit("the worker's Tracer is not active")
-    context = invoker_context(24 * 3600)
+    calls = Calls()
+    from endpoint_common.observability import tracer
+
+    if tracer.disabled is (kind == "traced"):
+        raise SystemExit(f"the {kind} worker's Tracer is {'not ' * (kind == 'traced')}active")
     found = cases(sizes)
+    headers = TraceHeaders(seed=len(sizes))
     for case in found:
-        answer = app.handler(case.event, context)
-        assert answer["statusCode"] == 200 and echoed(answer) == case.body, case.name
+        for sampled in (True, False):
+            os.environ["_X_AMZN_TRACE_ID"] = headers.header("sampled", sampled)
+            calls.check(case)
+    paths = [calls.of(case) for case in found]
     answers.write("ready\n")
     answers.flush()
-    clock, handler = time.perf_counter, app.handler
+    clock, environ = time.perf_counter, os.environ
     for line in sys.stdin:
-        event = found[int(line)].event
+        path, index, header = line.split()
+        if path == "profile":
+            rows = _profile_unsampled(calls, found[int(index)], headers, int(header))
+            answers.write(json.dumps(rows) + "\n")
+            answers.flush()
+            continue
+        call = paths[int(index)][path]
+        if header != "-":
+            environ["_X_AMZN_TRACE_ID"] = header
         started = clock()
-        handler(event, context)
+        call()
         answers.write(f"{clock() - started}\n")
         answers.flush()
+
+
+def _profile_unsampled(
+    calls: Calls, case: Case, headers: TraceHeaders, iterations: int
+) -> list[tuple[str, str, float, float]]:
+    handler, context = calls.app.handler, calls.context
+    profiler = cProfile.Profile()
+    for _ in range(iterations):
+        os.environ["_X_AMZN_TRACE_ID"] = headers.header("unsampled", False)
+        profiler.enable()
+        handler(case.event, context)
+        profiler.disable()
+    own = _own_times(pstats.Stats(profiler), iterations)
+    return [(package, function, *times) for (package, function), times in own.items()]
 
 
 def _own_times(stats: pstats.Stats, iterations: int) -> dict[tuple[str, str], tuple[float, float]]:
@@ -476,6 +663,75 @@ def _package(path: str) -> str:
         below = parts[len(parts) - 1 - parts[::-1].index("lib") + 2 :]
         return (below[0] if below else parts[-1]).removesuffix(".py")
     return os.path.basename(path)
+
+
+# Each front door's event file, with the Powertools event class that reads that door's events.
+DOOR_EVENTS = {
+    "invoke-function-url.json": "LambdaFunctionUrlEvent",
+    "invoke-http-api.json": "APIGatewayProxyEventV2",
+    "invoke-rest-api.json": "APIGatewayProxyEvent",
+    "invoke-alb.json": "ALBEvent",
+    "invoke-alb-multi-value.json": "ALBEvent",
+    "invoke-vpc-lattice-v1.json": "VPCLatticeEvent",
+    "invoke-vpc-lattice-v2.json": "VPCLatticeEventV2",
+}
+DATA_CLASSES = "aws_lambda_powertools.utilities.data_classes"
+
+
+def reading(repeat: int) -> dict[str, Any]:
+    """What reading each door's event costs: the invoker's own reading (shape, every field
+    type-checked, options checked against botocore's model) against Powertools' event class
+    reading the same fields with none of those checks, per event; and what importing the event
+    classes costs a cold start, in a fresh process that has already imported Powertools' Logger
+    (as the invoker has), median of 5."""
+    import importlib
+    import timeit
+
+    from endpoint_invoker import events
+    from endpoint_invoker.invocation import PASS_THROUGH_HEADERS
+
+    classes = importlib.import_module(DATA_CLASSES)
+    names = ("content-type", "accept", *PASS_THROUGH_HEADERS)
+    doors = []
+    for file, class_name in DOOR_EVENTS.items():
+        event = json.loads((ROOT / "events" / file).read_text())
+        event_class = getattr(classes, class_name)
+
+        def invoker(event: Any = event) -> object:
+            return events.parse(event, events.shape_of(event))
+
+        def powertools(event: Any = event, event_class: Any = event_class) -> object:
+            read = event_class(event)
+            multi = "multiValueHeaders" in event
+            headers = read.multi_value_headers if multi else read.headers
+            query = read.multi_value_query_string_parameters if multi else None
+            query = query or read.query_string_parameters or {}
+            body = read["body"]
+            raw = base64.b64decode(body) if read.is_base64_encoded else body.encode()
+            found = [headers.get(name) for name in names]
+            return read.http_method, found, query.get("mode"), query.get("location"), raw
+
+        doors.append(
+            {
+                "event": file,
+                "invoker_us": min(timeit.repeat(invoker, number=repeat, repeat=5)) / repeat * 1e6,
+                "powertools_us": min(timeit.repeat(powertools, number=repeat, repeat=5))
+                / repeat
+                * 1e6,
+            }
+        )
+    imports = []
+    environment = {**os.environ, "PYTHONPATH": lambda_pythonpath()}
+    for _ in range(5):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c",
+             f"import aws_lambda_powertools.logging; import {DATA_CLASSES}"],
+            capture_output=True, text=True, check=True, env=environment,
+        )  # fmt: skip
+        for line in done.stderr.splitlines():
+            if line.rstrip().endswith(f"| {DATA_CLASSES}"):
+                imports.append(int(line.split("|")[1]) / 1000)
+    return {"doors": doors, "import_ms": sorted(imports)[len(imports) // 2] if imports else None}
 
 
 def run(*, smoke: bool, profile: bool) -> dict[str, Any]:
@@ -507,10 +763,12 @@ def run(*, smoke: bool, profile: bool) -> dict[str, Any]:
                         )
                     )
                 if profile:
-                    for case in cases(sizes):
+                    for index, case in enumerate(cases(sizes)):
                         if case.shape.startswith("Function URL") or case.size < MB:
                             profiles.append(bench.profile(case, 200 if case.size < MB else 30))
-            bench.worker.close()
+                        if case.size < MB and case.codec == "json":
+                            profiles.append(bench.profile_unsampled(index, case, 300))
+            bench.close()
     finally:
         daemon.close()
     return {
@@ -518,6 +776,9 @@ def run(*, smoke: bool, profile: bool) -> dict[str, Any]:
         "profiles": profiles,
         "python": platform.python_version(),
         "traced_subsegments": sorted(daemon.names()),
+        "reading": reading(200 if smoke else 5000),
+        "mix_rate": MIX_RATE,
+        "fixed_rate": FIXED_RATE,
     }
 
 
@@ -526,10 +787,11 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="few iterations, for CI")
     parser.add_argument("--profile", action="store_true", help="also cProfile the handler")
     parser.add_argument("--json", help="write the results here")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.worker:
-        worker(tuple(int(size) for size in arguments.worker.split(",")))
+        kind, sizes = arguments.worker
+        worker(kind, tuple(int(size) for size in sizes.split(",")))
         return
     outcome = run(smoke=arguments.smoke, profile=arguments.profile)
     write_json(arguments.json, outcome)

@@ -17,7 +17,13 @@ from cfnlint.api import ManualArgs, lint
 from localaws.template import did_you_mean
 
 EXPECTATIONS = ("in-place", "replacement", "rolled-back")
-STEP_KEYS = ("Name", "Parameters", "Expect", "SetAlarmState")
+# A step is a stack update (Expect), traffic to a component over simulated minutes (Traffic), or
+# one request to it (Invoke).
+STEP_KINDS = ("Expect", "Traffic", "Invoke")
+STEP_KEYS = ("Name", "Parameters", "Expect", "SetAlarmState", "Traffic", "Invoke")
+TRAFFIC_KEYS = {"Component": str, "RequestsPerMinute": int, "Minutes": int}
+INVOKE_KEYS = {"Component": str, "ExpectStatus": int}
+COMPONENT_TYPE = "Custom::SageMakerInferenceComponent"
 ALARM_STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
 # cfn-lint lists every allowed value ("'InstanceTyp' is not one of ['ProviderStackName', ...]"),
 # which for a Ref is every parameter, resource and pseudo parameter: a suggestion reads better.
@@ -119,6 +125,13 @@ def _local_demo(file: str, template: dict[str, Any]) -> Iterator[Mistake]:
                     f"{where}.Parameters.{name}",
                     f"the template has no parameter {name}{did_you_mean(name, parameters)}",
                 )
+        kinds = [kind for kind in STEP_KINDS if kind in step]
+        if len(kinds) != 1:
+            yield Mistake(file, _line(step), where, f"needs exactly one of {', '.join(STEP_KINDS)}")
+            continue
+        if kinds == ["Traffic"] or kinds == ["Invoke"]:
+            yield from _runtime_step(file, where, kinds[0], step[kinds[0]], resources)
+            continue
         expect = step.get("Expect")
         if expect not in EXPECTATIONS:
             yield Mistake(
@@ -142,6 +155,29 @@ def _local_demo(file: str, template: dict[str, Any]) -> Iterator[Mistake]:
                     f"{where}.SetAlarmState.{alarm}",
                     f"must be one of {', '.join(ALARM_STATES)}, got {state!r}",
                 )
+
+
+def _runtime_step(
+    file: str, where: str, kind: str, spec: Any, resources: dict[str, Any]
+) -> Iterator[Mistake]:
+    """Traffic or one request, to an inference component of the template."""
+    where = f"{where}.{kind}"
+    keys = TRAFFIC_KEYS if kind == "Traffic" else INVOKE_KEYS
+    if not isinstance(spec, dict):
+        yield Mistake(file, _line(spec), where, f"must be a map with {', '.join(keys)}")
+        return
+    for key, kind_of in keys.items():
+        if not isinstance(spec.get(key), kind_of):
+            yield Mistake(file, _line(spec), f"{where}.{key}", f"needs a {kind_of.__name__}")
+    components = [name for name, item in resources.items() if _type(item) == COMPONENT_TYPE]
+    component = spec.get("Component")
+    if isinstance(component, str) and component not in components:
+        yield Mistake(
+            file,
+            _line(component),
+            f"{where}.Component",
+            f"not a {COMPONENT_TYPE} of the template{did_you_mean(component, components)}",
+        )
 
 
 def _type(spec: Any) -> Any:

@@ -47,8 +47,11 @@ from localaws.functions import (
 from localaws.sagemaker import SimulatorSettings
 from localaws.server import LocalAws
 from localaws.template import Stack, TemplateError, load_template
+from localaws.traffic import StepFailed, TrafficPlayer, plays_traffic
 
-CUSTOM_TYPE = "Custom::SageMakerEndpoint"
+ENDPOINT_TYPE = "Custom::SageMakerEndpoint"
+COMPONENT_TYPE = "Custom::SageMakerInferenceComponent"
+CUSTOM_TYPES = (ENDPOINT_TYPE, COMPONENT_TYPE)
 PROVIDER_STACK = "sagemaker-endpoint-provider"
 # The provider stack's bucket for async payloads, as its export names it.
 PAYLOAD_BUCKET = f"{PROVIDER_STACK}-async-payloads"
@@ -77,10 +80,6 @@ _ROUTINE_LOG_KEYS = frozenset(
         "stack_trace",
     }
 )
-
-
-class StepFailed(Exception):
-    pass
 
 
 class ProviderLog(io.StringIO):
@@ -179,10 +178,23 @@ class StackPlayer:
         self.properties: dict[str, dict[str, Any]] = {}
 
     def resources(self) -> list[str]:
-        return [name for name, spec in self._specs().items() if spec["Type"] == CUSTOM_TYPE]
+        """The provider's resources the template holds now (their Condition true), in the
+        template's order, which the examples keep in dependency order."""
+        return [
+            name
+            for name, spec in self._specs().items()
+            if spec["Type"] in CUSTOM_TYPES and self._wanted(spec)
+        ]
 
     def native_resources(self) -> list[str]:
-        return [name for name, spec in self._specs().items() if spec["Type"] != CUSTOM_TYPE]
+        return [
+            name
+            for name, spec in self._specs().items()
+            if spec["Type"] not in CUSTOM_TYPES and self._wanted(spec)
+        ]
+
+    def _wanted(self, spec: dict[str, Any]) -> bool:
+        return "Condition" not in spec or self.stack.condition(spec["Condition"])
 
     def desired_properties(self, logical_id: str) -> dict[str, Any]:
         where = f"Resources.{logical_id}.Properties"
@@ -214,8 +226,19 @@ class StackPlayer:
         self.print("-", "CREATE_COMPLETE", "stack")
         self.describe(outputs)
         for logical_id in self.resources():
+            self._invoke(logical_id)
+
+    def _invoke(self, logical_id: str) -> None:
+        """Calls what serves requests: a component by its name, an endpoint with a model of
+        its own; an endpoint that hosts components answers only through them."""
+        attributes = self.stack.attributes[logical_id]
+        if self._type(logical_id) == COMPONENT_TYPE:
+            self.invoker.call(
+                attributes["EndpointName"], False, attributes["InferenceComponentName"]
+            )
+        elif "ModelName" in attributes:
             asynchronous = "AsyncInferenceConfig" in self.properties[logical_id]
-            self.invoker.call(self.stack.attributes[logical_id]["EndpointName"], asynchronous)
+            self.invoker.call(attributes["EndpointName"], asynchronous)
 
     def _create_native(self, logical_id: str) -> None:
         self.print(logical_id, "CREATE_IN_PROGRESS")
@@ -234,7 +257,12 @@ class StackPlayer:
         except TemplateError as error:
             self.print(logical_id, "CREATE_FAILED", str(error))
             raise _ResourceFailed(logical_id, str(error)) from None
-        response = self._send(self.cloudformation.create, logical_id, properties)
+        response = self._send(
+            self.cloudformation.create,
+            logical_id,
+            properties,
+            resource_type=self._type(logical_id),
+        )
         # Whatever the answer, its physical ID is what the rollback Delete will carry.
         self._record(logical_id, properties, response)
         self._expect_success(logical_id, "CREATE", response)
@@ -263,6 +291,11 @@ class StackPlayer:
         parameters = step.get("Parameters") or {}
         self.stack.parameters = {key: str(value) for key, value in parameters.items()}
         self.print("-", "UPDATE_IN_PROGRESS", f"User Initiated: {step.get('Name', '')}")
+        existing = set(self.stack.physical_ids)
+        added = [name for name in self.resources() if name not in existing]
+        for logical_id in added:
+            self._create_custom(logical_id)
+        removed = [name for name in self.properties if name not in self.resources()]
         changes = self._changes()
         alarms = step.get("SetAlarmState", {})
         updated: list[tuple[str, str, dict[str, Any], dict[str, Any], Response]] = []
@@ -272,7 +305,14 @@ class StackPlayer:
             # The alarm fires while the update deploys, as a canary's errors would make it.
             self._set_alarms(alarms)
             alarms = {}
-            response = self._send(self.cloudformation.update, logical_id, old_id, new, old)
+            response = self._send(
+                self.cloudformation.update,
+                logical_id,
+                old_id,
+                new,
+                old,
+                resource_type=self._type(logical_id),
+            )
             if response.status != "SUCCESS":
                 self.print(logical_id, "UPDATE_FAILED", self._failure(response))
                 self._roll_back_update(logical_id, old_id, old, new, updated)
@@ -293,6 +333,9 @@ class StackPlayer:
             _expect_shape(step["Expect"], old_id, response.physical_id)
             if response.physical_id != old_id:
                 self._delete(logical_id, old_id, old, f"replaced {old_id}")
+        for logical_id in reversed(removed):
+            self._delete(logical_id, detail="removed from the template")
+            self._forget(logical_id)
         self.print("-", "UPDATE_COMPLETE", "stack")
         self.describe(self.outputs())
 
@@ -323,7 +366,12 @@ class StackPlayer:
                 continue
             self.print(rolled_id, "UPDATE_IN_PROGRESS", "rollback")
             rollback = self._send(
-                self.cloudformation.update, rolled_id, rolled_physical, rolled_old, rolled_new
+                self.cloudformation.update,
+                rolled_id,
+                rolled_physical,
+                rolled_old,
+                rolled_new,
+                resource_type=self._type(rolled_id),
             )
             self._record(rolled_id, rolled_old, rollback)
             self._expect_success(rolled_id, "UPDATE", rollback)
@@ -337,7 +385,8 @@ class StackPlayer:
     def delete(self) -> None:
         self.print("-", "DELETE_IN_PROGRESS", "User Initiated")
         for logical_id in reversed(list(self._specs())):
-            self._delete(logical_id)
+            if logical_id in self.stack.physical_ids:
+                self._delete(logical_id)
         self.print("-", "DELETE_COMPLETE", "stack")
 
     def _delete(
@@ -350,13 +399,26 @@ class StackPlayer:
         spec = self._specs()[logical_id]
         physical_id = physical_id or self.stack.physical_ids[logical_id]
         self.print(logical_id, "DELETE_IN_PROGRESS", detail)
-        if spec["Type"] != CUSTOM_TYPE:
+        if spec["Type"] not in CUSTOM_TYPES:
             self.natives.delete(spec, physical_id)
             self.print(logical_id, "DELETE_COMPLETE")
             return
         properties = properties if properties is not None else self.properties[logical_id]
-        response = self._send(self.cloudformation.delete, logical_id, physical_id, properties)
+        response = self._send(
+            self.cloudformation.delete,
+            logical_id,
+            physical_id,
+            properties,
+            resource_type=spec["Type"],
+        )
         self._expect_success(logical_id, "DELETE", response)
+
+    def _forget(self, logical_id: str) -> None:
+        for held in (self.properties, self.stack.physical_ids, self.stack.attributes):
+            held.pop(logical_id, None)
+
+    def _type(self, logical_id: str) -> str:
+        return str(self._specs()[logical_id]["Type"])
 
     # What the stack says
 
@@ -364,6 +426,7 @@ class StackPlayer:
         return {
             name: self.stack.resolve(output.get("Value"), f"Outputs.{name}.Value")
             for name, output in self.stack.template.get("Outputs", {}).items()
+            if self._wanted(output)
         }
 
     def describe(self, outputs: dict[str, Any]) -> None:
@@ -371,8 +434,9 @@ class StackPlayer:
         for name, value in outputs.items():
             print(f"{'':9}output {name} = {value}")
         for logical_id in self.resources():
-            endpoint_name = self.stack.attributes[logical_id]["EndpointName"]
-            print(f"{'':9}{endpoint_summary(endpoint_name)}")
+            if self._type(logical_id) == ENDPOINT_TYPE:
+                endpoint_name = self.stack.attributes[logical_id]["EndpointName"]
+                print(f"{'':9}{endpoint_summary(endpoint_name)}")
 
     def _changes(self) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
         changes = []
@@ -392,12 +456,14 @@ class StackPlayer:
     def _specs(self) -> dict[str, Any]:
         return self.stack.template["Resources"]
 
-    def _send(self, request: Callable[..., Response], *arguments: Any) -> Response:
+    def _send(
+        self, request: Callable[..., Response], *arguments: Any, resource_type: str
+    ) -> Response:
         """One request to the provider; its log lines shown when it failed, or always when
         verbose."""
         self.log.take()
         started = self.print.clock.now()
-        response = request(*arguments)
+        response = request(*arguments, resource_type=resource_type)
         response.seconds = self.print.clock.now() - started
         lines = self.log.take()
         if self.verbose or response.status != "SUCCESS":
@@ -441,21 +507,26 @@ class InvokerDemo:
         self.invoker = invoker
         self.clock = clock
 
-    def call(self, endpoint_name: str, asynchronous: bool) -> None:
+    def call(self, endpoint_name: str, asynchronous: bool, component: str | None = None) -> None:
         os.environ["SAGEMAKER_ENDPOINT_NAME"] = endpoint_name
         self.invoker.invoker.cache_clear()
         if asynchronous:
             self._async()
         else:
-            self._realtime()
+            self._realtime(component)
 
-    def _realtime(self) -> None:
+    def _realtime(self, component: str | None) -> None:
         event = json.loads((EVENTS / "invoke-function-url.json").read_text())
+        if component:
+            event["headers"]["x-amzn-sagemaker-inference-component"] = component
         answer = self._invoke(event)
-        self._show("invoke (Function URL)", answer)
+        self._show(f"invoke {component or ''} (Function URL)".replace("  ", " "), answer)
         if answer["statusCode"] != 200:
             raise StepFailed(f"the invoker answered {answer['statusCode']}: {answer['body']}")
-        direct = self._invoke({"body": "0.3,12,1,0", "contentType": "text/csv"})
+        direct_event: dict[str, Any] = {"body": "0.3,12,1,0", "contentType": "text/csv"}
+        if component:
+            direct_event["inferenceComponentName"] = component
+        direct = self._invoke(direct_event)
         self._show("invoke (direct)", {**direct, "body": direct.get("body")})
 
     def _async(self) -> None:
@@ -481,6 +552,20 @@ class InvokerDemo:
         if result["statusCode"] != 200:
             raise StepFailed(f"the async result did not arrive: {result}")
 
+    def invoke_component(
+        self, endpoint_name: str, component: str, http: bool = False
+    ) -> dict[str, Any]:
+        """One request to a component: a direct invocation, or a Function URL's (whose
+        answer carries its headers)."""
+        if os.environ.get("SAGEMAKER_ENDPOINT_NAME") != endpoint_name:
+            os.environ["SAGEMAKER_ENDPOINT_NAME"] = endpoint_name
+            self.invoker.invoker.cache_clear()
+        if not http:
+            return self._invoke({"body": {"inputs": "Hello"}, "inferenceComponentName": component})
+        event = json.loads((EVENTS / "invoke-function-url.json").read_text())
+        event["headers"]["x-amzn-sagemaker-inference-component"] = component
+        return self._invoke(event)
+
     def _invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         context = LambdaContext("invoker", f"{PROVIDER_STACK}-InvokerFunction", 60)
         # The invoker writes its metrics to stdout (CloudWatch's EMF); here they would
@@ -496,7 +581,8 @@ class InvokerDemo:
 
 
 def endpoint_summary(endpoint_name: str) -> str:
-    endpoint = boto3.client("sagemaker").describe_endpoint(EndpointName=endpoint_name)
+    sagemaker = boto3.client("sagemaker")
+    endpoint = sagemaker.describe_endpoint(EndpointName=endpoint_name)
     targets = boto3.client("application-autoscaling").describe_scalable_targets(
         ServiceNamespace="sagemaker"
     )["ScalableTargets"]
@@ -506,7 +592,32 @@ def endpoint_summary(endpoint_name: str) -> str:
         if t["ResourceId"].startswith(f"endpoint/{endpoint_name}/")
     ]
     summary = f"{endpoint_name}: {endpoint['EndpointStatus']} on {endpoint['EndpointConfigName']}"
+    hosted = hosted_components(sagemaker, endpoint_name)
+    if hosted is not None:
+        instances = sum(v.get("CurrentInstanceCount", 0) for v in endpoint["ProductionVariants"])
+        summary += f"; {instances} instance(s); components: {hosted or 'none'}"
     return summary + (f"; autoscaling {', '.join(scaling)}" if scaling else "")
+
+
+def hosted_components(sagemaker: Any, endpoint_name: str) -> str | None:
+    """ "name copies/desired, ..." for an endpoint that hosts components; None for one that
+    serves models."""
+    config = sagemaker.describe_endpoint_config(
+        EndpointConfigName=sagemaker.describe_endpoint(EndpointName=endpoint_name)[
+            "EndpointConfigName"
+        ]
+    )
+    if any("ModelName" in variant for variant in config["ProductionVariants"]):
+        return None
+    listed = sagemaker.list_inference_components(EndpointNameEquals=endpoint_name)
+    shown = []
+    for item in listed["InferenceComponents"]:
+        runtime = sagemaker.describe_inference_component(
+            InferenceComponentName=item["InferenceComponentName"]
+        ).get("RuntimeConfig", {})
+        copies = f"{runtime.get('CurrentCopyCount', 0)}/{runtime.get('DesiredCopyCount', 0)}"
+        shown.append(f"{item['InferenceComponentName']} {copies} copies")
+    return ", ".join(shown)
 
 
 def _expect_shape(expect: str, old_id: str, new_id: str) -> None:
@@ -545,6 +656,10 @@ def leftovers() -> dict[str, list[str]]:
             c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]
         ],
         "models": [m["ModelName"] for m in sagemaker.list_models()["Models"]],
+        "inference components": [
+            c["InferenceComponentName"]
+            for c in sagemaker.list_inference_components()["InferenceComponents"]
+        ],
     }
     return {kind: names for kind, names in found.items() if names}
 
@@ -563,14 +678,20 @@ def _provider_on_clock(provider: ModuleType, clock: Clock) -> None:
 
 
 def play(template: dict[str, Any], args: argparse.Namespace) -> None:
-    clock: Clock = SimulatedClock(time.time()) if args.simulated_time else WallClock()
-    simulated = SimulatorSettings(
+    simulated = args.simulated_time or plays_traffic(template)
+    if simulated and not args.simulated_time:
+        print("traffic steps: the whole example plays on the simulated clock")
+    clock: Clock = SimulatedClock(time.time()) if simulated else WallClock()
+    settings = SimulatorSettings(
         create_seconds=args.create_seconds,
         update_seconds=args.update_seconds,
         delete_seconds=args.delete_seconds,
+        component_create_seconds=args.create_seconds,
+        component_update_seconds=args.update_seconds,
+        component_delete_seconds=args.delete_seconds,
         clock=clock.now,
     )
-    with LocalAws(settings=simulated) as aws, ResponseCollector() as collector:
+    with LocalAws(settings=settings) as aws, ResponseCollector() as collector:
         os.environ.update(
             provider_environment(
                 aws.endpoint_url,
@@ -607,9 +728,13 @@ def play(template: dict[str, Any], args: argparse.Namespace) -> None:
         invoker = InvokerDemo(load_function("invoker"), clock)
         cloudformation = CloudFormation(lambda_, collector, args.stack_name)
         player = StackPlayer(stack, cloudformation, printer, invoker, log, args.verbose)
+        traffic = TrafficPlayer(stack, invoker, clock, printer.started)
         player.create()
         for step in stack.template.get("Metadata", {}).get("LocalDemo", {}).get("Steps", []):
-            player.update(step)
+            if "Expect" in step:
+                player.update(step)
+            else:
+                traffic.play(step)
         player.delete()
         report_leftovers()
         print(f"{'':9}{lambda_.invocations} Lambda invocations in all")

@@ -119,8 +119,9 @@ def invoker_environment(
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
         # Lambda always sets it; the X-Ray SDK and Powertools take it to mean "in Lambda".
         "LAMBDA_TASK_ROOT": str(root / "functions" / "invoker"),
-        # As template.yaml sets it for the invoker.
+        # As template.yaml sets them for the invoker (InvokerTimeoutSeconds' default).
         "TRACER_PATCH_MODULES": "botocore",
+        "INVOKER_TIMEOUT_SECONDS": "60",
     }
     if tracing:
         environment |= {

@@ -7,6 +7,10 @@ botocore and crhelper must trust) are declared nowhere in a deployed stack. So t
 declared here, empty, on a copy of the built template (`template.local.json`), for
 events/local-env.json to fill; and the local AWS's certificate authority is copied into each
 built function, which the container sees as /var/task.
+
+What a deployed stack creates and the local AWS does not is created in it here: the invoker's
+async payload bucket (ASYNC_BUCKET in events/local-env.json), without which the async path
+fails with NoSuchBucket.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from localaws.server import RESPONSE_BUCKET
 from localaws.template import TemplateError, load_template
 
+LOCAL_ENV = Path(__file__).resolve().parent.parent / "events" / "local-env.json"
 LOCAL_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "SSL_CERT_FILE")
 CA_NAME = "localaws-ca.pem"
 LOCAL_TEMPLATE = "template.local.json"
@@ -60,17 +65,33 @@ def prepare(build_dir: Path, ca_file: Path) -> Path:
     return path
 
 
+def create_payload_bucket(endpoint_url: str, verify: str | bool) -> str:
+    """The invoker's async payload bucket in the local AWS (the stack's AsyncPayloadBucket,
+    named as events/local-env.json gives it to the invoker); there already is fine."""
+    bucket: str = json.loads(LOCAL_ENV.read_text())["InvokerFunction"]["ASYNC_BUCKET"]
+    try:
+        _local_s3(endpoint_url, verify).create_bucket(Bucket=bucket)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+            raise
+    return bucket
+
+
 def response(name: str, endpoint_url: str, ca_file: Path) -> dict[str, Any]:
     """The answer a function PUT to https://.../cloudformation-responses/<name>."""
-    s3 = boto3.client(
+    s3 = _local_s3(endpoint_url, str(ca_file))
+    return json.loads(s3.get_object(Bucket=RESPONSE_BUCKET, Key=name)["Body"].read())
+
+
+def _local_s3(endpoint_url: str, verify: str | bool) -> Any:
+    return boto3.client(
         "s3",
         endpoint_url=endpoint_url,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
-        verify=str(ca_file),
+        verify=verify,
     )
-    return json.loads(s3.get_object(Bucket=RESPONSE_BUCKET, Key=name)["Body"].read())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -87,10 +108,16 @@ def main(argv: list[str] | None = None) -> None:
             print(json.dumps(response(args.response, args.endpoint_url, args.ca_file), indent=2))
         else:
             print(prepare(args.build_dir, args.ca_file))
+            create_payload_bucket(args.endpoint_url, str(args.ca_file))
     except TemplateError as error:
         sys.exit(str(error))
     except (BotoCoreError, ClientError) as error:
-        sys.exit(f"no answer for {args.response} at {args.endpoint_url}: {error}")
+        if args.response:
+            sys.exit(f"no answer for {args.response} at {args.endpoint_url}: {error}")
+        sys.exit(
+            f"cannot create the invoker's payload bucket at {args.endpoint_url} ({error}): "
+            "is `make sam-local-aws` running?"
+        )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,10 @@ from __future__ import annotations
 from endpoint_provider.endpoint.properties import AutoScalingSpec, EndpointProperties
 from endpoint_provider.endpoint.property_shapes import CONFIG, ENDPOINT
 from endpoint_provider.endpoint.property_shapes import PROPERTIES as ENDPOINT_PROPERTIES
-from endpoint_provider.inference_component.properties import ComponentProperties
+from endpoint_provider.inference_component.properties import (
+    ComponentAutoScalingSpec,
+    ComponentProperties,
+)
 from endpoint_provider.inference_component.property_shapes import COMPONENT, COMPONENT_UPDATE
 from endpoint_provider.inference_component.property_shapes import (
     PROPERTIES as COMPONENT_PROPERTIES,
@@ -143,7 +146,11 @@ are rejected. Every problem is reported at once, by property path, before any ch
   count is sent only when the template changes it, so an update never resets the copies that
   autoscaling chose (the native resource's write-only `CopyCount` does).
 - *in place; governs later updates*: passed with the next UpdateInferenceComponent.
-- *in place, component untouched*: tags.
+- *in place, component untouched*: tags; and `AutoScaling` (its scalable target, target
+  tracking policy, and with `MinCopies: 0` the step policy and `NoCapacityInvocationFailures`
+  alarm that bring a copy back). With `AutoScaling`, `RuntimeConfig.CopyCount` is the count at
+  creation only (default: `MinCopies`, at least 1); later the copies are scaling's, and an update
+  of the specification suspends scaling while it rolls out and resumes it whatever happens.
 - *nothing to change*: read by the provider alone.
 
 `Ref` returns the component's ARN. `Fn::GetAtt`: `InferenceComponentName`,
@@ -156,6 +163,8 @@ A structure that appears in several places is listed in full once; later rows re
 |---|---|---|---|---|---|
 """
 
+SCALING_IN_PLACE = "in place, component untouched (scaling only)"
+
 COMPONENT_PORTING = [
     (
         "`EndpointName`, `VariantName`, `Specification`, `Specifications`, `RuntimeConfig`, "
@@ -167,6 +176,11 @@ COMPONENT_PORTING = [
         "the same; default derived from the stack, the logical ID, the endpoint and the variant",
     ),
     ("`EndpointArn`", "accepted, and checked to name the endpoint `EndpointName` names"),
+    (
+        "Separate `AWS::ApplicationAutoScaling::ScalableTarget` and `::ScalingPolicy` on "
+        "`inference-component/<name>`, and a scale-from-zero alarm",
+        "`AutoScaling` (`MinCopies`, `MaxCopies`, one target, cooldowns)",
+    ),
     (
         "A separate `AWS::SageMaker::Model` named by `Specification.ModelName`",
         "keep it, or move its `PrimaryContainer`/`Containers`, `ExecutionRoleArn`, `VpcConfig`, "
@@ -212,7 +226,7 @@ REFERENCES = (
         resource_type="Custom::SageMakerInferenceComponent",
         properties=COMPONENT_PROPERTIES,
         model=ComponentProperties,
-        provider_owned=None,
+        provider_owned=ComponentAutoScalingSpec,
         request_updates={
             MODEL: NEW_SPECIFICATION,
             COMPONENT: NEW_SPECIFICATION,
@@ -226,6 +240,7 @@ REFERENCES = (
             "EndpointArn": REPLACEMENT,
             "VariantName": REPLACEMENT,
             "RuntimeConfig": COPIES,
+            "AutoScaling": SCALING_IN_PLACE,
             "Tags": IN_PLACE.replace("endpoint", "component"),
         },
         nested_updates={},

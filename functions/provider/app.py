@@ -17,9 +17,9 @@ from endpoint_common.observability import logger, tracer
 from endpoint_provider.cloudformation.edge import CloudFormationEdge
 from endpoint_provider.cloudformation.handoff import LambdaContinuation
 from endpoint_provider.cloudformation.resource import ContinuableResource
-from endpoint_provider.endpoint.lifecycle import endpoint_provisioner
+from endpoint_provider.endpoint.lifecycle import EndpointLifecycle
 from endpoint_provider.inference_component import RESOURCE_TYPE as COMPONENT_TYPE
-from endpoint_provider.inference_component.lifecycle import component_provisioner
+from endpoint_provider.inference_component.lifecycle import ComponentLifecycle
 from endpoint_provider.provisioning import ResourceTypes
 from endpoint_provider.sagemaker_gateway import SageMakerGateway
 from endpoint_provider.scaling_gateway import ScalingGateway
@@ -53,8 +53,8 @@ def build_provisioners(
     and the benchmarks build them on a clock of their own."""
     sagemaker = SageMakerGateway(clients.sagemaker)
     scaling = ScalingGateway(clients.application_autoscaling, clients.cloudwatch)
-    endpoint = endpoint_provisioner(sagemaker, scaling, settings, clock, sleep)
-    component = component_provisioner(sagemaker, scaling, settings, clock, sleep)
+    endpoint = EndpointLifecycle.provisioner(sagemaker, scaling, settings, clock, sleep)
+    component = ComponentLifecycle.provisioner(sagemaker, scaling, settings, clock, sleep)
     return ResourceTypes(default=endpoint, named={COMPONENT_TYPE: component})
 
 

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from endpoint_provider.cloudformation.reasons import REASON_LIMIT, answer_reason
-from endpoint_provider.endpoint.lifecycle import endpoint_provisioner
+from endpoint_provider.endpoint.lifecycle import EndpointLifecycle
 from endpoint_provider.endpoint.properties import parse_properties
-from endpoint_provider.inference_component.lifecycle import component_provisioner
+from endpoint_provider.inference_component.lifecycle import ComponentLifecycle
 from endpoint_provider.inference_component.properties import (
     parse_properties as parse_component,
 )
@@ -92,13 +92,13 @@ class FuzzedKind:
 
 
 ENDPOINT_KIND = FuzzedKind(
-    "Custom::SageMakerEndpoint", BASE, ENDPOINT, endpoint_provisioner, parse_properties
+    "Custom::SageMakerEndpoint", BASE, ENDPOINT, EndpointLifecycle.provisioner, parse_properties
 )
 COMPONENT_KIND = FuzzedKind(
     "Custom::SageMakerInferenceComponent",
     COMPONENT_BASE,
     "arn:aws:sagemaker:us-east-1:123456789012:inference-component/chat",
-    component_provisioner,
+    ComponentLifecycle.provisioner,
     parse_component,
 )
 
@@ -119,7 +119,7 @@ json_values = st.recursive(
 )
 
 
-def recording_provisioner(calls: list[str], build: Any = endpoint_provisioner) -> Any:
+def recording_provisioner(calls: list[str], build: Any = EndpointLifecycle.provisioner) -> Any:
     client = RecordingClient(calls)
     return build(
         SageMakerGateway(client),

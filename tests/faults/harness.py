@@ -222,6 +222,9 @@ class FaultWorld:
 
     def inventory(self) -> dict[str, list[str]]:
         sagemaker, autoscaling = self.sagemaker, self.autoscaling
+        targets = autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker")[
+            "ScalableTargets"
+        ]
         return {
             "endpoints": [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]],
             "configs": [
@@ -229,11 +232,10 @@ class FaultWorld:
                 for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]
             ],
             "models": [m["ModelName"] for m in sagemaker.list_models()["Models"]],
-            "scalable targets": [
-                t["ResourceId"]
-                for t in autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker")[
-                    "ScalableTargets"
-                ]
+            "scalable targets": [t["ResourceId"] for t in targets],
+            # Scaling an update suspended and did not resume.
+            "suspended scalable targets": [
+                t["ResourceId"] for t in targets if any(t.get("SuspendedState", {}).values())
             ],
             "alarms": [a["AlarmName"] for a in self.cloudwatch.describe_alarms()["MetricAlarms"]],
             "inference components": [

@@ -72,14 +72,22 @@ COMPONENT_ID = "ChatModel"
 
 
 def component() -> dict[str, Any]:
-    return base_properties("create-inference-component.json")
+    """Copies scaling down to zero: every call the provider can make for a component, its
+    scaling and the alarm that brings copies back included."""
+    props = base_properties("create-inference-component.json")
+    props["AutoScaling"] = {
+        "MinCopies": "0",
+        "MaxCopies": "3",
+        "TargetInvocationsPerCopy": "10",
+    }
+    return props
 
 
 def next_component() -> dict[str, Any]:
-    """A new artifact and one more copy: a new model, rolled out, and the copies changed."""
+    """A new artifact rolled out with scaling suspended, and a wider scaling range."""
     changed = component()
     changed["PrimaryContainer"]["ModelDataUrl"] = "s3://sagemaker-llm-models/chat/v2/model.tar.gz"
-    changed["RuntimeConfig"] = {"CopyCount": "2"}
+    changed["AutoScaling"]["MaxCopies"] = "4"
     return changed
 
 
@@ -91,6 +99,8 @@ def _hosting_endpoints(*names: str) -> Callable[[FaultWorld], None]:
     def setup(world: FaultWorld) -> None:
         for index, name in enumerate(names):
             props = {**base_properties("create-component-endpoint.json"), "EndpointName": name}
+            # Copies scaling to zero release every instance.
+            props["ProductionVariants"][0]["ManagedInstanceScaling"]["MinInstanceCount"] = "0"
             created = world.cloudformation.create(f"GpuEndpoint{index}", props)
             assert created.status == "SUCCESS", created.reason
 
@@ -294,7 +304,7 @@ WAYS = (
 )
 # A transient fault that passes: this many calls in a row fail, each standing for a call that
 # failed after botocore's own retries (ten attempts each), and the next goes through.
-PASSING_CALLS = 3
+PASSING_CALLS = 2
 # The provider's own calls, which it retries; a refused hand-off (lambda.Invoke) is answered
 # FAILED at once, since the invocation that makes it is about to end.
 RETRIED_SERVICES = ("sagemaker", "application-auto-scaling", "cloudwatch")
@@ -306,9 +316,11 @@ RATE_LIMIT_REASON = re.compile(r"the account's SageMaker rate limit throttled [1
 
 @dataclass(frozen=True)
 class Fault:
-    """`kind` failing from a step's call on: `times` calls in a row, or (None) every one."""
+    """`kind` failing from a step's call on: `times` calls in a row, or (None) every one;
+    `retried` when the provider retries that call (not a hand-off's)."""
 
     kind: str
+    retried: bool
     times: int | None = None
 
     @property
@@ -330,11 +342,11 @@ def faults_for_step(index: int, call: str) -> list[Fault]:
     faults = []
     for kind in kinds:
         if kind in TRANSIENT and retried:
-            faults.append(Fault(kind, PASSING_CALLS))
+            faults.append(Fault(kind, retried, PASSING_CALLS))
             if full or kind == "throttling":
-                faults.append(Fault(kind))
+                faults.append(Fault(kind, retried))
         else:
-            faults.append(Fault(kind))
+            faults.append(Fault(kind, retried))
     return faults
 
 
@@ -393,7 +405,7 @@ def answer_problems(outcome: Run, fault: Fault, success_id: str) -> list[str]:
         problems.append(f"answered {answer.status}")
     if not answer.reason or len(answer.reason) > REASON_LIMIT:
         problems.append(f"reason of {len(answer.reason)} characters")
-    if fault.kind == "throttling" and not RATE_LIMIT_REASON.search(answer.reason):
+    if fault.kind == "throttling" and fault.retried and not RATE_LIMIT_REASON.search(answer.reason):
         problems.append(f"reason does not name the rate limit: {answer.reason}")
     if answer.physical_id != expected_failure_id(outcome.event, success_id):
         problems.append(f"physical ID {answer.physical_id}")

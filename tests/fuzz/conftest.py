@@ -16,8 +16,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for name, count in sorted(tried.items())
         if name.startswith("status ")
     )
+    shapes = ", ".join(
+        f"{name.removeprefix('shape ')} {count}"
+        for name, count in sorted(tried.items())
+        if name.startswith("shape ")
+    )
     terminalreporter.write_sep("-", "fuzzing")
     terminalreporter.write_line(
-        f"invoker events: {tried['inputs']} inputs tried, {tried['crashes']} crashes, "
-        f"{tried['unclear']} unclear answers; answers by status: {statuses}"
+        f"invoker events: {tried['inputs']} inputs tried ({shapes}), {tried['crashes']} "
+        f"crashes, {tried['unclear']} unclear answers; answers by status: {statuses}"
     )

@@ -32,15 +32,28 @@ BUCKET = "invoker-payloads"
 ILLEGAL_HEADER_VALUE = re.compile(r"\n(?![ \t])|\r(?![ \t\n])")
 
 
+# What SageMaker answers (ValidationError, HTTP 400) for an inference component at zero copies.
+NO_CAPACITY = (
+    "Inference Component has no capacity to process this request. ApplicationAutoScaling may be "
+    "in-progress (if configured) or try to increase the capacity by invoking "
+    "UpdateInferenceComponentRuntimeConfig API."
+)
+# A model's own request to end its session (stateful sessions: the model decides what closes).
+CLOSE_SESSION = b'{"requestType": "CLOSE"}'
+SESSION_EXPIRES = "Expires=2026-12-05T14:00:00Z"
+
+
 @dataclass
 class EchoAws:
     """SageMaker Runtime echoes; S3 keeps objects in a dict. `model_answer` overrides what the
-    model returns (content type, bytes). S3 answers GetObject of a missing key with
-    `missing_status` (404, or 403 as for a role S3 does not consider allowed to list), and
-    ListObjectsV2 with 403 unless `may_list`, and GetObject of any key with 403 unless
-    `may_read`."""
+    model returns (content type, bytes). Inference components in `zero_copies` have no capacity.
+    A SessionId of NEW_SESSION opens session `session-<n>`; a CLOSE_SESSION body in a session
+    closes it. S3 answers GetObject of a missing key with `missing_status` (404, or 403 as for
+    a role S3 does not consider allowed to list), and ListObjectsV2 with 403 unless `may_list`,
+    and GetObject of any key with 403 unless `may_read`."""
 
     model_answer: tuple[str, bytes] | None = None
+    zero_copies: frozenset[str] = frozenset()
     missing_status: int = 404
     may_list: bool = True
     may_read: bool = True
@@ -72,6 +85,8 @@ class EchoAws:
                     "FailureLocation": f"s3://{BUCKET}/async-failure/{inference}-error.out",
                 }
             )
+        if call.get("InferenceComponentName") in self.zero_copies:
+            return _error(400, "ValidationError", NO_CAPACITY)
         content_type, body = self.model_answer or (
             call.get("Accept") or "application/octet-stream",
             params["body"],
@@ -81,8 +96,17 @@ class EchoAws:
                 "Body": StreamingBody(io.BytesIO(body), len(body)),
                 "ContentType": content_type,
                 "InvokedProductionVariant": call.get("TargetVariant") or "AllTraffic",
+                **self._session(call.get("SessionId"), params["body"]),
             }
         )
+
+    def _session(self, session: str | None, body: bytes) -> dict[str, str]:
+        if session == "NEW_SESSION":
+            opened = f"session-{len(self.runtime_calls)}"
+            return {"NewSessionId": f"{opened}; {SESSION_EXPIRES}"}
+        if session and body == CLOSE_SESSION:
+            return {"ClosedSessionId": session}
+        return {}
 
     def _s3(self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any):
         call = context["api_params"]
@@ -123,9 +147,9 @@ def _ok(parsed: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
     return AWSResponse("https://local", 200, {}, None), parsed
 
 
-def _error(status: int, code: str) -> tuple[AWSResponse, dict[str, Any]]:
+def _error(status: int, code: str, message: str = "") -> tuple[AWSResponse, dict[str, Any]]:
     parsed = {
-        "Error": {"Code": code, "Message": code},
+        "Error": {"Code": code, "Message": message or code},
         "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}},
     }
     return AWSResponse("https://local", status, {}, None), parsed
@@ -139,7 +163,7 @@ def echo_invoker(aws: EchoAws, **settings: Any) -> ModuleType:
     app = _app()
     configured = InvokerSettings(**({"endpoint_name": ENDPOINT, "async_bucket": BUCKET} | settings))
     gateway = RuntimeGateway(aws.runtime, lambda: aws.s3, configured)
-    app.invoker = lambda: Invoker(gateway)
+    app.invoker = lambda: Invoker(gateway, configured.inference_component)
     return app
 
 

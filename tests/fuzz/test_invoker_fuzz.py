@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from endpoint_invoker.events import DIRECT_OPTIONS, Shape, shape_of
+from endpoint_invoker.events import DIRECT_OPTIONS, DOORS, Shape, shape_of
 from endpoint_invoker.invocation import PASS_THROUGH_HEADERS
 from tests.fuzz.echo import BUCKET, EchoAws, echo_invoker, invoke
 from tests.fuzz.figures import FIGURES
@@ -23,7 +23,16 @@ from tests.support.events import load_event
 
 EXAMPLES = 600
 READY = "ready.out"
-HTTP_EVENTS = ("invoke-function-url.json", "invoke-http-api.json", "invoke-rest-api.json")
+# One event of every front door.
+HTTP_EVENTS = (
+    "invoke-function-url.json",
+    "invoke-http-api.json",
+    "invoke-rest-api.json",
+    "invoke-alb.json",
+    "invoke-alb-multi-value.json",
+    "invoke-vpc-lattice-v1.json",
+    "invoke-vpc-lattice-v2.json",
+)
 
 # Text as JSON can carry it: any code point, lone surrogates included (a JSON "\ud800").
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=12)
@@ -89,27 +98,30 @@ def direct_events(draw: st.DrawFn) -> Any:
 @st.composite
 def http_events(draw: st.DrawFn) -> dict[str, Any]:
     event = load_event(draw(st.sampled_from(HTTP_EVENTS)))
+    door = DOORS[shape_of(event)]
     header_names = st.sampled_from(
-        ["content-type", "accept", "x-invocation-mode", *PASS_THROUGH_HEADERS]
+        ["content-type", "accept", "x-invocation-mode", "x-amzn-trace-id", *PASS_THROUGH_HEADERS]
     )
-    headers = st.dictionaries(header_names | any_text, json_values, max_size=4)
+    # Values as the doors send them (a string, or a list of strings), and hostile ones.
+    values = json_values | st.lists(hostile_text, min_size=1, max_size=3)
+    headers = st.dictionaries(header_names | any_text, values, max_size=4)
     query = st.dictionaries(
-        st.sampled_from(["mode", "location", "failureLocation"]), json_values, max_size=3
+        st.sampled_from(["mode", "location", "failureLocation", "stream"]), values, max_size=3
     )
     replacements = {
-        "headers": headers | json_values,
-        "queryStringParameters": query | json_values,
+        door.headers: headers | json_values,
+        door.query: query | json_values,
         "body": json_values,
-        "isBase64Encoded": st.booleans() | json_values,
+        door.base64_flag: st.booleans() | json_values,
     }
     for name in draw(st.lists(st.sampled_from(sorted(replacements)), unique=True)):
         event[name] = draw(replacements[name])
     method = draw(st.sampled_from(["POST", "GET", "PUT"]) | json_values)
-    if "httpMethod" in event:
-        event["httpMethod"] = method
-    else:
-        event["requestContext"]["http"]["method"] = method
-    if draw(st.booleans()):
+    where = event
+    for part in door.method[:-1]:
+        where = where[part]
+    where[door.method[-1]] = method
+    if "requestId" in event.get("requestContext", {}) and draw(st.booleans()):
         event["requestContext"]["requestId"] = draw(json_values)
     return event
 
@@ -127,8 +139,17 @@ def check_answer(event: Any, response: dict[str, Any]) -> int:
         if "bodyBase64" in response:
             base64.b64decode(response["bodyBase64"], validate=True)
     else:
-        assert set(response) == {"statusCode", "headers", "body", "isBase64Encoded"}
-        assert all(isinstance(value, str) for value in response["headers"].values())
+        # Each door's own response format: ALB with multi-value headers reads only those.
+        door = DOORS[shape_of(event)]
+        headers = "multiValueHeaders" if door.multi_value_answer else "headers"
+        expected = {"statusCode", headers, "body", "isBase64Encoded"}
+        if door.status_description:
+            expected.add("statusDescription")
+        assert set(response) == expected
+        values = response[headers].values()
+        if door.multi_value_answer:
+            values = [item for value in values for item in value]
+        assert all(isinstance(value, str) for value in values)
         assert isinstance(response["body"], str)
         payload = response["body"]
     if status >= 400:
@@ -158,6 +179,7 @@ def fuzzed_app():
 def test_every_hostile_event_gets_a_clear_answer_in_its_shape(fuzzed_app, event):
     figures = FIGURES["invoker"]
     figures["inputs"] += 1
+    figures[f"shape {shape_of(event)}"] += 1
     try:
         response = invoke(fuzzed_app, event)
     except Exception:

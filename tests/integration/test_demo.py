@@ -27,7 +27,16 @@ VERBOSE_EXAMPLE = "serverless-endpoint.yaml"
 # What the subprocess plays: the default example as `make demo` plays it, and those whose events
 # the tests below read, each once per session. tests/iam/test_recorded_calls.py plays every
 # example in-process to the end with the same checks, so the others need no subprocess here.
-PLAYED = [DEFAULT_EXAMPLE, VERBOSE_EXAMPLE, "blue-green-canary.yaml", "async-scale-to-zero.yaml"]
+LLM_EXAMPLE = "llm-inference-components.yaml"
+SCALE_TO_ZERO_EXAMPLE = "llm-scale-to-zero.yaml"
+PLAYED = [
+    DEFAULT_EXAMPLE,
+    VERBOSE_EXAMPLE,
+    "blue-green-canary.yaml",
+    "async-scale-to-zero.yaml",
+    LLM_EXAMPLE,
+    SCALE_TO_ZERO_EXAMPLE,
+]
 
 
 @cache
@@ -108,3 +117,48 @@ def test_verbose_shows_the_provider_log_of_requests_that_succeed():
     (created,) = lines_with(result, "CREATE_COMPLETE", "invocation(s)")
     assert any("| INFO    request succeeded" in line for line in lines[:created])
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_two_llms_share_one_gpu_endpoint_update_and_leave_one_by_one():
+    # When the inference-component example plays
+    result = played(LLM_EXAMPLE)
+
+    # Then both components are created after their endpoint, and each answers by its name
+    assert result.returncode == 0, result.stdout + result.stderr
+    (endpoint,) = lines_with(result, "GpuEndpoint", "CREATE_COMPLETE")
+    (chat,) = lines_with(result, "ChatModel", "CREATE_COMPLETE", ":inference-component/")
+    (code,) = lines_with(result, "CodeModel", "CREATE_COMPLETE", ":inference-component/")
+    assert endpoint < chat < code
+    assert len(lines_with(result, "invoke churn-demo-", "(Function URL) -> 200")) == 2
+    # And the chat model's new artifact rolls out in place, under the same physical ID
+    (updated,) = lines_with(result, "ChatModel", "UPDATE_COMPLETE")
+    assert (
+        result.stdout.splitlines()[updated].split()[4]
+        == (result.stdout.splitlines()[chat].split()[4])
+    )
+    # And the code model, removed from the template, goes in the update's clean-up, before
+    # the chat model and the endpoint go with the stack
+    (removed,) = lines_with(result, "CodeModel", "DELETE_COMPLETE")
+    (chat_gone,) = lines_with(result, "ChatModel", "DELETE_COMPLETE")
+    (endpoint_gone,) = lines_with(result, "GpuEndpoint", "DELETE_COMPLETE")
+    assert updated < removed < chat_gone < endpoint_gone
+    assert "nothing left in SageMaker" in result.stdout
+
+
+def test_gpus_go_away_with_the_traffic_and_come_back_for_the_next_request():
+    # When the scale-to-zero example plays its traffic on simulated time
+    result = played(SCALE_TO_ZERO_EXAMPLE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    timeline = [line.split("min  ", 1)[1] for line in result.stdout.splitlines() if "t+" in line]
+
+    # Then copies, and instances with them, scale out under traffic
+    assert "instances 2, copies 3 (desired 3)" in timeline
+    # And both reach zero once traffic stops
+    zero = timeline.index("instances 0, copies 0 (desired 0)")
+    # And a request at zero is told to come back, while the alarm brings a copy back
+    assert timeline[zero + 1].endswith("-> 503 (Retry-After: 60)"), timeline
+    back = timeline[zero + 2 :]
+    assert any(line.startswith("instances 1, copies 1") for line in back), back
+    # And the next request is served, and the delete leaves nothing
+    assert timeline[-2].endswith("-> 200") or any(line.endswith("-> 200") for line in back)
+    assert "nothing left in SageMaker" in result.stdout

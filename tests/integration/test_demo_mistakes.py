@@ -81,6 +81,23 @@ def test_a_step_expecting_an_unknown_outcome_is_named(tmp_path, capsys):
     ]
 
 
+def test_a_traffic_step_naming_no_component_is_named(tmp_path, capsys):
+    # Given the scale-to-zero example, its traffic sent to a resource that is no component
+    text = (ROOT / "examples" / "llm-scale-to-zero.yaml").read_text()
+    path = tmp_path / "mistaken.yaml"
+    path.write_text(text.replace("Component: ChatModel\n", "Component: GpuEndpoint\n", 1))
+
+    # When the demo checks it
+    status, lines = checked(path, capsys)
+
+    # Then one line names the step and the components there are
+    assert status == 1
+    assert lines == [
+        f"error: {path}:15: Metadata.LocalDemo.Steps[0].Traffic.Component: not a "
+        "Custom::SageMakerInferenceComponent of the template"
+    ]
+
+
 def test_broken_yaml_is_named_with_its_line(tmp_path, capsys):
     path = example_with(tmp_path, ("      ServiceTimeout: 3600\n", "      ServiceTimeout: [3600\n"))
 

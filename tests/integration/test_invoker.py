@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from localaws.functions import LambdaContext, load_function
+from localaws.sam_local import LOCAL_ENV, create_payload_bucket
 from tests.support.events import load_event
 
 ENDPOINT = "churn-invoker"
@@ -80,8 +81,24 @@ def body_of(response):
     return response["body"].encode()
 
 
+def headers_of(response):
+    """An HTTP answer's headers, one value each, wherever its door reads them."""
+    if "multiValueHeaders" in response:
+        return {name: value for name, (value,) in response["multiValueHeaders"].items()}
+    return response["headers"]
+
+
 @pytest.mark.parametrize(
-    "event_file", ["invoke-function-url.json", "invoke-http-api.json", "invoke-rest-api.json"]
+    "event_file",
+    [
+        "invoke-function-url.json",
+        "invoke-http-api.json",
+        "invoke-rest-api.json",
+        "invoke-alb.json",
+        "invoke-alb-multi-value.json",
+        "invoke-vpc-lattice-v1.json",
+        "invoke-vpc-lattice-v2.json",
+    ],
 )
 def test_http_events_are_answered_in_their_shape(invoker_app, endpoints, event_file):
     # Given a request as the HTTP front door delivers it
@@ -90,12 +107,18 @@ def test_http_events_are_answered_in_their_shape(invoker_app, endpoints, event_f
     # When the invoker handles it
     response = invoke(invoker_app, event)
 
-    # Then the model's answer (the simulator echoes) comes back with its content type
+    # Then the model's answer (the simulator echoes) comes back with its content type, in
+    # the door's own response format
     assert response["statusCode"] == 200, response
-    assert body_of(response) == event["body"].encode()
-    accept = {name.lower(): value for name, value in event["headers"].items()}["accept"]
-    assert response["headers"]["Content-Type"] == accept
-    assert response["headers"]["X-Amzn-Invoked-Production-Variant"] == "AllTraffic"
+    sent = event["body"]
+    is_base64 = event.get("isBase64Encoded") or event.get("is_base64_encoded")
+    assert body_of(response) == (base64.b64decode(sent) if is_base64 else sent.encode())
+    headers = event.get("headers") or event["multiValueHeaders"]
+    accept = {name.lower(): value for name, value in headers.items()}["accept"]
+    assert [headers_of(response)["Content-Type"]] == (
+        [accept] if isinstance(accept, str) else accept
+    )
+    assert headers_of(response)["X-Amzn-Invoked-Production-Variant"] == "AllTraffic"
 
 
 def test_a_direct_invocation_answers_a_document(invoker_app, endpoints, local_aws):
@@ -363,3 +386,40 @@ def test_async_mode_without_a_bucket_names_the_missing_setting(invoker_app, monk
     response = invoke(invoker_app, load_event("invoke-async-function-url.json"))
     assert response["statusCode"] == 500, response
     assert "ASYNC_BUCKET is not set" in json.loads(response["body"])["message"]
+
+
+def test_sam_local_invoke_of_the_async_path_finds_its_payload_bucket(
+    invoker_app, provider_app, local_aws, monkeypatch
+):
+    # Given the local AWS as `make sam-local-invoke` prepares it, and the invoker with the
+    # variables events/local-env.json gives it, bound to an async endpoint of that name
+    bucket = create_payload_bucket(local_aws.endpoint_url, verify=False)
+    variables = json.loads(LOCAL_ENV.read_text())["InvokerFunction"]
+    sagemaker = boto3.client("sagemaker")
+    sagemaker.create_model(ModelName="m", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"})
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="async",
+        ProductionVariants=[
+            {"VariantName": "AllTraffic", "ModelName": "m", "InstanceType": "ml.m5.large",
+             "InitialInstanceCount": 1}
+        ],
+        AsyncInferenceConfig={"OutputConfig": {"S3OutputPath": f"s3://{bucket}/async-output/"}},
+    )  # fmt: skip
+    sagemaker.create_endpoint(
+        EndpointName=variables["SAGEMAKER_ENDPOINT_NAME"], EndpointConfigName="async"
+    )
+    sagemaker.get_waiter("endpoint_in_service").wait(
+        EndpointName=variables["SAGEMAKER_ENDPOINT_NAME"],
+        WaiterConfig={"Delay": 0.05, "MaxAttempts": 100},
+    )
+    for name in ("SAGEMAKER_ENDPOINT_NAME", "ASYNC_BUCKET"):
+        monkeypatch.setenv(name, variables[name])
+    invoker_app.invoker.cache_clear()
+
+    # When the async event is invoked (before, the bucket did not exist: NoSuchBucket)
+    accepted = invoke(invoker_app, load_event("invoke-async-function-url.json"))
+
+    # Then it is accepted, its body written to the payload bucket
+    assert accepted["statusCode"] == 202, accepted
+    assert bucket == variables["ASYNC_BUCKET"]
+    assert boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix="async-input/")["KeyCount"]

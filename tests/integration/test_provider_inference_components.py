@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import boto3
 import pytest
 
 from endpoint_provider.naming import COMPONENT_TAG, LOGICAL_ID_TAG, STACK_TAG, Owner
@@ -344,3 +345,105 @@ def test_a_component_still_creating_is_waited_on_then_deleted(
     [created] = local_aws.simulator.calls_to("CreateInferenceComponent")
     assert delete.at >= created.at + 1.0
     assert [m["ModelName"] for m in sagemaker.list_models()["Models"]] == ["registry-llama"]
+
+
+def scaled(props: dict[str, Any], minimum: str = "1") -> dict[str, Any]:
+    changed = copy.deepcopy(props)
+    del changed["RuntimeConfig"]
+    changed["AutoScaling"] = {
+        "MinCopies": minimum,
+        "MaxCopies": "4",
+        "TargetInvocationsPerCopy": "10",
+    }
+    return changed
+
+
+def copies_target(autoscaling, name: str) -> dict[str, Any] | None:
+    targets = autoscaling.describe_scalable_targets(
+        ServiceNamespace="sagemaker", ResourceIds=[f"inference-component/{name}"]
+    )["ScalableTargets"]
+    return targets[0] if targets else None
+
+
+def test_an_update_keeps_the_copies_scaling_chose_and_resumes_scaling(
+    platform, models_stack, component_props, sagemaker, local_aws
+):
+    # Given an autoscaled component whose scaling has since set three copies
+    autoscaling = boto3.client("application-autoscaling")
+    props = scaled(component_props)
+    created = models_stack.create(COMPONENT_ID, props, resource_type=COMPONENT)
+    assert created.status == "SUCCESS", created.reason
+    name = created.data["InferenceComponentName"]
+    assert copies_target(autoscaling, name)["MinCapacity"] == 1
+    sagemaker.update_inference_component_runtime_config(
+        InferenceComponentName=name, DesiredRuntimeConfig={"CopyCount": 3}
+    )
+
+    # When the model's next artifact is deployed
+    updated = models_stack.update(
+        COMPONENT_ID,
+        created.physical_id,
+        with_artifact(props, "v2"),
+        props,
+        resource_type=COMPONENT,
+    )
+
+    # Then the update sent no copy count, and scaling's three copies still run
+    assert updated.status == "SUCCESS", updated.reason
+    [update] = local_aws.simulator.calls_to("UpdateInferenceComponent")
+    assert "RuntimeConfig" not in update.params
+    runtime = sagemaker.describe_inference_component(InferenceComponentName=name)["RuntimeConfig"]
+    assert runtime["DesiredCopyCount"] == 3
+    # And scaling was suspended for the update, and is not any more
+    target = copies_target(autoscaling, name)
+    assert not any(target.get("SuspendedState", {}).values())
+    assert len(local_aws.simulator.calls_to("UpdateInferenceComponent")) == 1
+
+
+def test_scaling_to_zero_copies_needs_an_endpoint_that_releases_its_instances(
+    platform, models_stack, component_props, sagemaker
+):
+    # Given copies that may scale to zero, on an endpoint that keeps at least one instance
+    props = scaled(component_props, minimum="0")
+
+    # When the component is created
+    created = models_stack.create(COMPONENT_ID, props, resource_type=COMPONENT)
+
+    # Then it fails before anything is made, saying what the combination needs
+    assert created.status == "FAILED"
+    assert (
+        "AutoScaling.MinCopies: 0 needs ManagedInstanceScaling.MinInstanceCount 0 on endpoint "
+        "llm-gpu (AllTraffic: it is 1) to release its GPUs; or MinCopies 1"
+    ) in created.reason
+    assert components(sagemaker) == [] and sagemaker.list_models()["Models"] == []
+
+
+def test_deleting_an_autoscaled_component_removes_its_scaling_first(
+    cloudformation, endpoint_props, models_stack, component_props, local_aws
+):
+    # Given a component scaling to zero on an endpoint that releases its instances
+    endpoint_props["ProductionVariants"][0]["ManagedInstanceScaling"]["MinInstanceCount"] = "0"
+    assert cloudformation.create(ENDPOINT_ID, endpoint_props).status == "SUCCESS"
+    props = scaled(component_props, minimum="0")
+    created = models_stack.create(COMPONENT_ID, props, resource_type=COMPONENT)
+    assert created.status == "SUCCESS", created.reason
+    name = created.data["InferenceComponentName"]
+    autoscaling = boto3.client("application-autoscaling")
+    cloudwatch = boto3.client("cloudwatch")
+    policies = autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker")
+    assert sorted(p["PolicyName"] for p in policies["ScalingPolicies"]) == [
+        "scale-out-from-zero",
+        "target-tracking",
+    ]
+    assert cloudwatch.describe_alarms(AlarmNames=[f"{name}-no-capacity"])["MetricAlarms"]
+
+    # When it is deleted
+    deleted = models_stack.delete(COMPONENT_ID, created.physical_id, props, resource_type=COMPONENT)
+
+    # Then its target, policies and alarm are gone with it
+    assert deleted.status == "SUCCESS", deleted.reason
+    assert copies_target(autoscaling, name) is None
+    assert (
+        autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"] == []
+    )
+    assert cloudwatch.describe_alarms(AlarmNames=[f"{name}-no-capacity"])["MetricAlarms"] == []

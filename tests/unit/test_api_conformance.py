@@ -8,7 +8,7 @@ import copy
 import pytest
 from botocore.exceptions import ClientError
 
-from endpoint_provider.endpoint.lifecycle import endpoint_provisioner
+from endpoint_provider.endpoint.lifecycle import EndpointLifecycle
 from endpoint_provider.endpoint.properties import parse_properties
 from endpoint_provider.endpoint.requests import checked
 from endpoint_provider.property_errors import InvalidProperties
@@ -299,7 +299,7 @@ def test_an_update_botocore_would_refuse_fails_before_anything_changes(endpoint_
         "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE"}}
     }
     client = RecordingClient()
-    provisioner = endpoint_provisioner(
+    provisioner = EndpointLifecycle.provisioner(
         SageMakerGateway(client),
         ScalingGateway(client, client),
         ProviderSettings(DEFAULT_EXECUTION_ROLE_ARN=DEFAULT_ROLE),

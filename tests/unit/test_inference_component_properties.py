@@ -7,6 +7,7 @@ import copy
 
 import pytest
 
+from endpoint_provider import scaling_requests
 from endpoint_provider.endpoint.properties import parse_properties as parse_endpoint
 from endpoint_provider.inference_component.desired import ComponentState, desired_state, serves
 from endpoint_provider.inference_component.lifecycle import ComponentLifecycle
@@ -257,3 +258,69 @@ def test_managed_instance_scaling_is_only_for_component_endpoints(endpoint_prope
         "ProductionVariants[0].ManagedInstanceScaling.MinInstanceCount: must be <= "
         "MaxInstanceCount (1)",
     }
+
+
+def test_copies_scale_to_zero_and_come_back_through_the_no_capacity_alarm(component):
+    # Given copies tracking invocations between zero and four
+    del component["RuntimeConfig"]
+    component["AutoScaling"] = {
+        "MinCopies": "0",
+        "MaxCopies": "4",
+        "TargetInvocationsPerCopy": "10",
+        "ScaleInCooldown": "300",
+    }
+
+    # When the desired state is built
+    desired = state_of(component)
+    scaling = desired.scaling
+    assert scaling is not None and scaling.from_zero is not None
+
+    # Then the component starts with one copy (SageMaker refuses zero at creation)
+    assert desired.copies == 1
+    # And target tracking holds invocations per copy on the component's copy count
+    target = scaling_requests.scalable_target(scaling)
+    assert target["ResourceId"] == f"inference-component/{desired.name}"
+    assert target["ScalableDimension"] == "sagemaker:inference-component:DesiredCopyCount"
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (0, 4)
+    tracking = scaling_requests.tracking_policy(scaling)["TargetTrackingScalingPolicyConfiguration"]
+    assert tracking["PredefinedMetricSpecification"] == {
+        "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"
+    }
+    # And a request finding no copy fires the alarm whose step policy adds one
+    alarm = scaling_requests.from_zero_alarm(scaling, scaling.from_zero, "arn:policy")
+    assert alarm["AlarmName"] == f"{desired.name}-no-capacity"
+    assert (alarm["MetricName"], alarm["Dimensions"]) == (
+        "NoCapacityInvocationFailures",
+        [{"Name": "InferenceComponentName", "Value": desired.name}],
+    )
+    assert {tag["Key"] for tag in alarm["Tags"]} >= {COMPONENT_TAG, ENDPOINT_TAG}
+    # And an update never sends copies: they are scaling's
+    assert "RuntimeConfig" not in desired.update_request(with_copies=False)
+
+
+@pytest.mark.parametrize(
+    ("scaling", "runtime", "expected"),
+    [
+        (
+            {"MinCopies": "2", "MaxCopies": "1", "TargetInvocationsPerCopy": "5"},
+            None,
+            "AutoScaling.MinCopies: must be <= MaxCopies (1)",
+        ),
+        (
+            {"MinCopies": "1", "MaxCopies": "2"},
+            None,
+            "AutoScaling: give one target: TargetInvocationsPerCopy or "
+            "TargetConcurrentRequestsPerCopy",
+        ),
+        (
+            {"MinCopies": "1", "MaxCopies": "2", "TargetConcurrentRequestsPerCopy": "4"},
+            {"CopyCount": "3"},
+            "RuntimeConfig.CopyCount: 3 must lie within AutoScaling's MinCopies 1 and MaxCopies 2",
+        ),
+    ],
+)
+def test_invalid_copy_scaling_is_reported_by_path(component, scaling, runtime, expected):
+    component["AutoScaling"] = scaling
+    if runtime:
+        component["RuntimeConfig"] = runtime
+    assert problems_of(parse_properties, component) == [expected]

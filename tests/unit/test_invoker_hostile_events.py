@@ -203,6 +203,9 @@ def test_header_rules_match_botocores_model_of_invoke_endpoint():
         r"\A\S[\p{Print}]*\z": "printable ASCII, not starting with a space",
         "^[a-zA-Z0-9](-*[a-zA-Z0-9])*": "letters, digits and inner hyphens",
         r"^[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?$": "letters, digits and hyphens",
+        "^(NEW_SESSION)$|^[a-zA-Z0-9](-*[a-zA-Z0-9])*$": (
+            "NEW_SESSION, or letters, digits and inner hyphens"
+        ),
     }
     for option, (low, high, _pattern, meaning) in HEADER_VALUES.items():
         shape = members[option]

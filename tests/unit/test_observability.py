@@ -33,3 +33,25 @@ def test_the_untraced_stand_in_leaves_handlers_unchanged():
     assert untraced.capture_lambda_handler(handler) is handler
     assert untraced.capture_lambda_handler(capture_response=False)(handler) is handler
     assert untraced.capture_method(handler) is handler
+
+
+@pytest.mark.parametrize(
+    ("header", "sampled"),
+    [
+        ("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1", True),
+        ("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0", False),
+        ("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1;Lineage=a87bd80c:0", True),
+        (None, False),
+    ],
+)
+def test_the_sampling_decision_is_lambdas_trace_header_for_the_invocation(
+    monkeypatch, header, sampled
+):
+    # Given the trace header the Lambda runtime set for the invocation (or none)
+    monkeypatch.delenv("_X_AMZN_TRACE_ID", raising=False)
+    if header:
+        monkeypatch.setenv("_X_AMZN_TRACE_ID", header)
+
+    # Then the decision is the header's
+    assert observability.sampled() is sampled
+    assert observability.trace_header() == (header or "")

@@ -56,7 +56,7 @@ def test_scaling_and_update_options_stay_out_of_the_config(autoscaled, state):
     desired = state(autoscaled)
     variant = desired.config.request["ProductionVariants"][0]
     assert "AutoScaling" not in variant
-    assert desired.scaling[0].variant_name == "AllTraffic"
+    assert desired.scaling[0].resource_id.endswith("/variant/AllTraffic")
     # And retaining variant properties is on, because a variant autoscales
     assert desired.update_options == {"RetainAllVariantProperties": True}
 
@@ -121,13 +121,16 @@ def test_a_model_only_change_suspends_nothing(autoscaled, state):
 
 def test_target_tracking_on_invocations(autoscaled, state):
     # When the scaling requests are built
-    spec = state(autoscaled).scaling[0]
-    target = scaling_requests.scalable_target("churn", spec)
-    policy = scaling_requests.tracking_policy("churn", spec)
+    desired = state(autoscaled)
+    scaling = desired.scaling[0]
+    target = scaling_requests.scalable_target(scaling)
+    policy = scaling_requests.tracking_policy(scaling)
 
-    # Then they address the variant's instance count with the user's settings
-    assert target["ResourceId"] == "endpoint/churn/variant/AllTraffic"
+    # Then they address the variant's instance count with the user's settings, unsuspended
+    assert target["ResourceId"] == f"endpoint/{desired.endpoint_name}/variant/AllTraffic"
+    assert target["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
     assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 4)
+    assert not any(target["SuspendedState"].values())
     configuration = policy["TargetTrackingScalingPolicyConfiguration"]
     assert configuration["TargetValue"] == 70
     assert configuration["PredefinedMetricSpecification"] == {
@@ -135,7 +138,11 @@ def test_target_tracking_on_invocations(autoscaled, state):
     }
     assert configuration["ScaleInCooldown"] == 600
     assert "ScaleOutCooldown" not in configuration
-    assert not scaling_requests.scales_to_zero(spec)
+    assert scaling.from_zero is None
+    # And the target carries the ownership tags, so IAM can tell it is the provider's
+    assert target["Tags"] == desired.tags
+    # And suspended, it neither scales in nor out
+    assert all(scaling_requests.scalable_target(scaling, suspended=True)["SuspendedState"].values())
 
 
 def test_scale_to_zero_tracks_backlog_and_scales_out_of_zero(autoscaled, state):
@@ -146,21 +153,23 @@ def test_scale_to_zero_tracks_backlog_and_scales_out_of_zero(autoscaled, state):
         "MaxCapacity": "3",
         "TargetBacklogPerInstance": "5",
     }
-    spec = state(autoscaled).scaling[0]
+    desired = state(autoscaled)
+    scaling = desired.scaling[0]
 
     # When the requests are built
-    tracking = scaling_requests.tracking_policy("churn", spec)
-    step = scaling_requests.from_zero_policy("churn", spec)
-    alarm = scaling_requests.from_zero_alarm("churn", spec, "arn:policy")
+    assert scaling.from_zero is not None
+    tracking = scaling_requests.tracking_policy(scaling)
+    step = scaling_requests.from_zero_policy(scaling, scaling.from_zero)
+    alarm = scaling_requests.from_zero_alarm(scaling, scaling.from_zero, "arn:policy")
 
     # Then tracking follows the backlog per instance of this endpoint
     metric = tracking["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]
     assert metric["MetricName"] == "ApproximateBacklogSizePerInstance"
-    assert metric["Dimensions"] == [{"Name": "EndpointName", "Value": "churn"}]
+    assert metric["Dimensions"] == [{"Name": "EndpointName", "Value": desired.endpoint_name}]
     # And a step policy, triggered by HasBacklogWithoutCapacity, adds the first instance
-    assert scaling_requests.scales_to_zero(spec)
     assert step["StepScalingPolicyConfiguration"]["StepAdjustments"] == [
         {"MetricIntervalLowerBound": 0, "ScalingAdjustment": 1}
     ]
     assert alarm["MetricName"] == "HasBacklogWithoutCapacity"
     assert alarm["AlarmActions"] == ["arn:policy"]
+    assert alarm["AlarmName"] == f"{desired.endpoint_name}-AllTraffic-has-backlog-without-capacity"

@@ -6,6 +6,7 @@ Pure tests: the template is read with PyYAML (short-form intrinsic tags such as 
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Iterator
@@ -13,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from policy_sentry.querying.actions import get_action_data
 
 from endpoint_common.sagemaker_names import SAGEMAKER_NAME_PATTERN
+from endpoint_invoker.settings import DEFAULT_READ_TIMEOUT, seconds_needed
 from localaws.template import load_template
 from tests.iam.actions import rows
 
@@ -61,6 +64,7 @@ def without_resource_level(action: str) -> bool:
 
 
 INVOKER_ACTIONS = {"sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointAsync"}
+SAGEMAKER_ARN = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:"
 ASYNC_PREFIXES = {"async-input/", "async-output/", "async-failure/"}
 PSEUDO_PARAMETERS = {
     "AWS::AccountId",
@@ -782,8 +786,44 @@ def test_invoker_environment_names_the_endpoint_and_the_async_payload_location(i
         },
         "ASYNC_BUCKET": {"Ref": "AsyncPayloadBucket"},
         "ASYNC_INPUT_PREFIX": "async-input/",
+        "SAGEMAKER_INFERENCE_COMPONENT_NAME": {"Ref": "InferenceComponentName"},
+        "INVOKER_TIMEOUT_SECONDS": {"Ref": "InvokerTimeoutSeconds"},
         "TRACER_PATCH_MODULES": "botocore",
     }
+
+
+def test_the_invoker_timeout_leaves_room_for_a_slow_call_and_its_retry(template):
+    # Given the invoker's timeout parameter and the time a SageMaker call may take with its
+    # retry at the default read timeout
+    parameter = template["Parameters"]["InvokerTimeoutSeconds"]
+    needed = seconds_needed(float(DEFAULT_READ_TIMEOUT))
+
+    # Then no timeout shorter than that call can be chosen (it was 5 s: Lambda would end a
+    # slow request before the invoker could answer 504), and the default allows it
+    assert parameter["MinValue"] == math.ceil(needed)
+    assert parameter["MinValue"] <= parameter["Default"] <= parameter["MaxValue"]
+
+
+@pytest.mark.parametrize(
+    ("name", "admitted"),
+    [
+        ("", True),
+        ("churn-ic", True),
+        ("Churn-IC-2", True),
+        ("c" * 63, True),
+        ("-churn", False),
+        ("churn-", False),
+        ("churn_ic", False),
+        ("c" * 64, False),
+    ],
+)
+def test_inference_component_parameter_admits_what_sagemaker_names_a_component(
+    template, name, admitted
+):
+    parameter = template["Parameters"]["InferenceComponentName"]
+    matched = re.fullmatch(parameter["AllowedPattern"], name) is not None
+    assert (matched and len(name) <= parameter["MaxLength"]) is admitted
+    assert parameter["Default"] == ""
 
 
 @pytest.mark.parametrize(
@@ -855,7 +895,9 @@ def test_example_endpoint_is_served_by_this_provider_inside_this_vpc(template, r
     assert "S3GatewayEndpoint" in set(references(properties))
 
 
-def test_invoker_may_invoke_its_one_endpoint_and_nothing_else_in_sagemaker(template, resources):
+def test_invoker_may_invoke_its_one_endpoint_and_its_components_and_nothing_else(
+    template, resources
+):
     # Given the invoker's statements that allow SageMaker actions
     statements = [
         s
@@ -863,41 +905,55 @@ def test_invoker_may_invoke_its_one_endpoint_and_nothing_else_in_sagemaker(templ
         if who == "InvokerFunction" and any(a.startswith("sagemaker:") for a in allowed_actions(s))
     ]
 
-    # Then there is one: real-time and async invocation, of the endpoint the function calls
-    (statement,) = statements
-    assert allowed_actions(statement) == INVOKER_ACTIONS
-    arn, variables = statement["Resource"]["Fn::Sub"]
-    assert arn == (
-        "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:"
-        "endpoint/${TargetEndpointName}"
-    )
+    # Then there are two: real-time and async invocation of the endpoint the function calls,
+    # and real-time invocation of inference components (policy_sentry's copy of the service
+    # authorization reference: InvokeEndpoint with an InferenceComponentName is authorized
+    # against the endpoint and the component, and no other resource type)
+    endpoint_statement, component_statement = statements
+    assert allowed_actions(endpoint_statement) == INVOKER_ACTIONS
+    arn, variables = endpoint_statement["Resource"]["Fn::Sub"]
+    assert arn == f"{SAGEMAKER_ARN}endpoint/${{TargetEndpointName}}"
     invoker_environment = resources["InvokerFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["TargetEndpointName"] == invoker_environment["SAGEMAKER_ENDPOINT_NAME"]
+    assert allowed_actions(component_statement) == {"sagemaker:InvokeEndpoint"}
+    assert component_statement["Resource"] == {"Fn::Sub": f"{SAGEMAKER_ARN}inference-component/*"}
+    checked_against = {
+        row["resource_arn_format"].split(":", 5)[5].split("/")[0]
+        for row in get_action_data("sagemaker", "InvokeEndpoint")["sagemaker"]
+        if row["resource_arn_format"] != "*"
+    }
+    assert checked_against == {"endpoint", "inference-component"}
 
-    # And the statement is only there when the invoker has an endpoint to call
-    (conditional,) = [
+    # And both are only there when the invoker has an endpoint to call
+    conditionals = [
         s
         for s in resources["InvokerFunction"]["Properties"]["Policies"][0]["Statement"]
         if "Fn::If" in s
     ]
-    assert conditional["Fn::If"][0] == "HasInvokeTarget"
-    assert conditional["Fn::If"][2] == NO_VALUE
+    assert len(conditionals) == 2
+    for conditional in conditionals:
+        assert conditional["Fn::If"][0] == "HasInvokeTarget"
+        assert conditional["Fn::If"][2] == NO_VALUE
     assert template["Conditions"]["HasInvokeTarget"] == {
         "Fn::Or": [{"Condition": "DeployExample"}, {"Condition": "HasEndpointName"}]
     }
 
 
-def test_no_statement_with_a_sagemaker_invoke_action_has_a_wildcard_resource(resources):
+def test_no_statement_with_a_sagemaker_invoke_action_has_a_wildcard_endpoint(resources):
     # Given every statement that allows invoking an endpoint
     invoking = [s for _, s in iam_statements(resources) if allowed_actions(s) & INVOKER_ACTIONS]
     assert invoking
 
-    # Then its resources name endpoints exactly: no "*", no endpoint/*
+    # Then its resources name endpoints exactly: no "*", no endpoint/*. Only inference
+    # components may be any: the same request's endpoint ARN confines them to that endpoint's.
     for statement in invoking:
         for resource in as_list(statement["Resource"]):
             assert resource != "*"
-            arn = resource["Fn::Sub"][0] if isinstance(resource, dict) else resource
-            assert "*" not in arn
+            sub = resource["Fn::Sub"] if isinstance(resource, dict) else resource
+            arn = sub[0] if isinstance(sub, list) else sub
+            assert "*" not in arn or arn == f"{SAGEMAKER_ARN}inference-component/*"
+            if "inference-component" in arn:
+                assert allowed_actions(statement) == {"sagemaker:InvokeEndpoint"}
 
 
 def test_s3_access_to_the_payload_bucket_is_limited_to_the_async_prefixes(resources):

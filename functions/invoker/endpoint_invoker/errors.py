@@ -16,7 +16,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from endpoint_invoker.invocation import Answer, BadRequest
+from endpoint_invoker.invocation import Answer, BadRequest, StreamingNotSupported
 from endpoint_invoker.settings import MisconfiguredInvoker
 
 INTERNAL = "InternalError"
@@ -30,11 +30,21 @@ RETRY_LATER = {
 # InvokeEndpoint on a name the account does not have: "Endpoint churn of account
 # 123456789012 not found."
 _NO_SUCH_ENDPOINT = re.compile(r"endpoint (\S+) of account \S+ not found", re.IGNORECASE)
+# An inference component with no copy running (scaled to zero, or scaling) is a ValidationError
+# (HTTP 400): "Inference Component has no capacity to process this request. ApplicationAutoScaling
+# may be in-progress (if configured) or try to increase the capacity by invoking
+# UpdateInferenceComponentRuntimeConfig API." Copies are on their way back (or an operator must
+# add them): the request is not the caller's mistake, and is worth retrying. A copy takes a
+# minute or more to start: an instance if none is free, then the model's download and load.
+_NO_CAPACITY = "has no capacity to process this request"
+NO_CAPACITY_RETRY_AFTER = 60
 
 
 def answer_for(error: Exception, request_id: str) -> Answer:
     """The answer to a request that raised `error`; `request_id` is what a caller quotes when
     the failure is nobody's but ours."""
+    if isinstance(error, StreamingNotSupported):
+        return Answer.error(400, "StreamingNotSupported", str(error))
     if isinstance(error, BadRequest):
         return Answer.error(400, "BadRequest", str(error))
     if isinstance(error, ParamValidationError):
@@ -77,6 +87,8 @@ def _for_client_error(error: ClientError) -> Answer:
         return _model_error(error, message)
     if code in RETRY_LATER:
         return Answer.error(503, code, message, retry_after=RETRY_LATER[code])
+    if code == "ValidationError" and _NO_CAPACITY in message:
+        return Answer.error(503, "NoCapacity", message, retry_after=NO_CAPACITY_RETRY_AFTER)
     if code == "ValidationError" and "not in service" in message.lower():
         # Creating, or failed: the endpoint may serve later; the caller should retry.
         return Answer.error(503, "EndpointNotInService", message, retry_after=30)

@@ -18,8 +18,18 @@ PASS_THROUGH_HEADERS = {
     "x-amzn-sagemaker-inference-id": "InferenceId",
     "x-amzn-sagemaker-custom-attributes": "CustomAttributes",
     "x-amzn-sagemaker-inference-component": "InferenceComponentName",
+    "x-amzn-sagemaker-session-id": "SessionId",
 }
+# What InvokeEndpointAsync takes of them: no variant, model, container, component or session.
 ASYNC_OPTIONS = frozenset({"InferenceId", "CustomAttributes"})
+# What InvokeEndpoint answers besides the body, by the header names it uses (an HTTP answer
+# carries them as headers, a direct one as camelCase fields: newSessionId).
+ANSWER_HEADERS = {
+    "InvokedProductionVariant": "X-Amzn-Invoked-Production-Variant",
+    "CustomAttributes": "X-Amzn-SageMaker-Custom-Attributes",
+    "NewSessionId": "X-Amzn-SageMaker-New-Session-Id",
+    "ClosedSessionId": "X-Amzn-SageMaker-Closed-Session-Id",
+}
 
 # Every value below travels in an HTTP header of InvokeEndpoint. botocore checks neither
 # pattern nor length, and http.client refuses CR/LF only once the request is being sent
@@ -31,6 +41,7 @@ _PRINTABLE = r"[\x20-\x7e]*"
 _ID = r"[\x21-\x7e][\x20-\x7e]*"
 _NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9])*"
 _COMPONENT = r"[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?"
+_SESSION = rf"NEW_SESSION|{_NAME}"
 HEADER_VALUES: dict[str, tuple[int, int, re.Pattern[str], str]] = {
     # option: (min length, max length, pattern, what the pattern means to a caller)
     "ContentType": (0, 1024, re.compile(_PRINTABLE), "printable ASCII"),
@@ -41,6 +52,12 @@ HEADER_VALUES: dict[str, tuple[int, int, re.Pattern[str], str]] = {
     "TargetVariant": (0, 63, re.compile(_NAME), "letters, digits and inner hyphens"),
     "TargetContainerHostname": (0, 63, re.compile(_NAME), "letters, digits and inner hyphens"),
     "InferenceComponentName": (0, 63, re.compile(_COMPONENT), "letters, digits and hyphens"),
+    "SessionId": (
+        0,
+        256,
+        re.compile(_SESSION),
+        "NEW_SESSION, or letters, digits and inner hyphens",
+    ),
 }
 
 
@@ -50,7 +67,10 @@ class Mode(StrEnum):
     RESULT = "result"
 
 
-@dataclass(frozen=True)
+# Invocations and answers are never changed once made, but are not frozen: a frozen
+# dataclass's __init__ sets each field through object.__setattr__, about a microsecond more per
+# object on the hot path (bench/RESULTS.md).
+@dataclass(slots=True)
 class Invocation:
     mode: Mode
     body: bytes = b""
@@ -61,7 +81,7 @@ class Invocation:
     failure_location: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Answer:
     status: int
     body: bytes = b""
@@ -84,6 +104,18 @@ class Answer:
 
 class BadRequest(ValueError):
     """The event cannot be turned into an invocation; the message says why."""
+
+
+class StreamingNotSupported(BadRequest):
+    """The caller asked for the answer as a stream, which a Python function cannot send."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__(
+            f"{how} asks for a streamed answer (InvokeEndpointWithResponseStream), which this "
+            "function cannot send: Lambda streams responses only from Node.js and custom "
+            "runtimes. Ask without it for the whole answer at once, or call "
+            "InvokeEndpointWithResponseStream directly (README: Streaming)"
+        )
 
 
 def header_value(option: str, value: Any, source: str) -> str:

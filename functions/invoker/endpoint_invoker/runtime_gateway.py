@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
-from endpoint_invoker.invocation import ASYNC_OPTIONS, Answer, BadRequest, Invocation
+from endpoint_invoker.invocation import ANSWER_HEADERS, Answer, BadRequest, Invocation
 from endpoint_invoker.settings import InvokerSettings, MisconfiguredInvoker
 
 if TYPE_CHECKING:
@@ -40,20 +40,18 @@ class RuntimeGateway:
             **_content_types(invocation),
             **invocation.options,
         )
-        headers = {"X-Amzn-Invoked-Production-Variant": response.get("InvokedProductionVariant")}
-        if response.get("CustomAttributes"):
-            headers["X-Amzn-SageMaker-Custom-Attributes"] = response["CustomAttributes"]
         return Answer(
             200,
             response["Body"].read(),
             response.get("ContentType") or "application/octet-stream",
-            {name: value for name, value in headers.items() if value},
+            {
+                header: response[member]  # type: ignore[literal-required]
+                for member, header in ANSWER_HEADERS.items()
+                if response.get(member)
+            },
         )
 
     def invoke_async(self, invocation: Invocation) -> Answer:
-        unsupported = sorted(set(invocation.options) - ASYNC_OPTIONS)
-        if unsupported:
-            raise BadRequest(f"{', '.join(unsupported)} not supported in async mode")
         bucket = self._async_bucket()
         key = f"{self._settings.async_input_prefix}{uuid.uuid4()}"
         self._s3().put_object(Bucket=bucket, Key=key, Body=invocation.body)

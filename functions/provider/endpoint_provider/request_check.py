@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from endpoint_provider import scaling_requests
 from endpoint_provider.api_shapes import request_problems, service_model
 from endpoint_provider.property_errors import InvalidProperties
+from endpoint_provider.scaling_requests import Scaling
 
 SAGEMAKER = "sagemaker"
 AUTOSCALING = "application-autoscaling"
@@ -36,3 +38,28 @@ def check_requests(requests: list[PlannedRequest]) -> None:
     ]
     if problems:
         raise InvalidProperties(problems)
+
+
+def scaling_requests_of(where: str, scaling: Scaling, stack_id: str) -> list[PlannedRequest]:
+    """Every request that realises `scaling`, the property it comes from being `where`."""
+    found: list[PlannedRequest] = [
+        (where, AUTOSCALING, "RegisterScalableTarget", scaling_requests.scalable_target(scaling)),
+        (where, AUTOSCALING, "PutScalingPolicy", scaling_requests.tracking_policy(scaling)),
+    ]
+    if scaling.from_zero:
+        arn = scaling_requests.policy_arn(scaling, stack_id)
+        found += [
+            (
+                where,
+                AUTOSCALING,
+                "PutScalingPolicy",
+                scaling_requests.from_zero_policy(scaling, scaling.from_zero),
+            ),
+            (
+                where,
+                CLOUDWATCH,
+                "PutMetricAlarm",
+                scaling_requests.from_zero_alarm(scaling, scaling.from_zero, arn),
+            ),
+        ]
+    return found

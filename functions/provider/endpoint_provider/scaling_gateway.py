@@ -1,15 +1,19 @@
-"""Application Auto Scaling for an endpoint's variants, and the alarms that go with it."""
+"""Application Auto Scaling of SageMaker resources, and the alarms that go with it: every call,
+for endpoint variants and inference components alike."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from endpoint_common.observability import logger
 from endpoint_provider import scaling_requests
-from endpoint_provider.endpoint.desired import ScalingSpec
+from endpoint_provider.scaling_requests import NAMESPACE, Scaling
 
 if TYPE_CHECKING:
     from types_boto3_application_autoscaling import ApplicationAutoScalingClient
+    from types_boto3_application_autoscaling.literals import ScalableDimensionType
+    from types_boto3_application_autoscaling.type_defs import ScalingPolicyTypeDef
     from types_boto3_cloudwatch import CloudWatchClient
 
 
@@ -18,51 +22,87 @@ class ScalingGateway:
         self._autoscaling = autoscaling
         self._cloudwatch = cloudwatch
 
-    def registered_variants(self, endpoint_name: str) -> set[str]:
-        prefix = scaling_requests.resource_id(endpoint_name, "")
+    def registered(self, prefix: str, dimension: ScalableDimensionType) -> set[str]:
+        """The resource IDs registered in `dimension` that start with `prefix`."""
         pages = self._autoscaling.get_paginator("describe_scalable_targets").paginate(
-            ServiceNamespace=scaling_requests.NAMESPACE
+            ServiceNamespace=NAMESPACE
         )
         return {
-            scaling_requests.variant_of(target["ResourceId"])
+            target["ResourceId"]
             for page in pages
             for target in page["ScalableTargets"]
-            if target["ResourceId"].startswith(prefix)
-            and target["ScalableDimension"] == scaling_requests.DIMENSION
+            if target["ResourceId"].startswith(prefix) and target["ScalableDimension"] == dimension
         }
 
-    def reconcile(self, endpoint_name: str, specs: tuple[ScalingSpec, ...]) -> None:
-        """Makes the endpoint's scaling exactly `specs`: stale variants lose theirs first."""
-        wanted = {spec.variant_name for spec in specs}
-        for variant in sorted(self.registered_variants(endpoint_name) - wanted):
-            self.remove(endpoint_name, variant)
-        for spec in specs:
-            self._apply(endpoint_name, spec)
+    def reconcile(
+        self,
+        registered: set[str],
+        wanted: tuple[Scaling, ...],
+        dimension: ScalableDimensionType,
+        alarm_name_of: Callable[[str], str],
+    ) -> None:
+        """Makes a SageMaker resource's scaling exactly `wanted`: what is `registered` for it
+        but no longer wanted goes first."""
+        for stale in sorted(registered - {scaling.resource_id for scaling in wanted}):
+            self.remove(stale, dimension, alarm_name_of(stale))
+        for scaling in wanted:
+            self.apply(scaling)
 
-    def remove(self, endpoint_name: str, variant_name: str) -> None:
+    def apply(self, scaling: Scaling) -> None:
+        """Registers the target (unsuspended, so scaling resumes), its tracking policy, and
+        the way back from zero exactly when its minimum is zero."""
+        self._autoscaling.register_scalable_target(**scaling_requests.scalable_target(scaling))
+        self._autoscaling.put_scaling_policy(**scaling_requests.tracking_policy(scaling))
+        if scaling.from_zero:
+            policy = self._autoscaling.put_scaling_policy(
+                **scaling_requests.from_zero_policy(scaling, scaling.from_zero)
+            )
+            self._cloudwatch.put_metric_alarm(
+                **scaling_requests.from_zero_alarm(scaling, scaling.from_zero, policy["PolicyARN"])
+            )
+        else:
+            self._remove_from_zero(scaling)
+        logger.info("autoscaling applied", resource=scaling.resource_id)
+
+    def suspend(self, scaling: Scaling) -> None:
+        """Scaling neither in nor out until `apply` resumes it."""
+        self._autoscaling.register_scalable_target(
+            **scaling_requests.scalable_target(scaling, suspended=True)
+        )
+        logger.info("autoscaling suspended", resource=scaling.resource_id)
+
+    def remove(
+        self, resource_id: str, dimension: ScalableDimensionType, from_zero_alarm: str
+    ) -> None:
         """Policies first, then the target, as SageMaker's autoscaling guide orders it. The
         alarm goes before both: found only through a registered target, it would be left
         behind for good if removing it failed after the target was gone."""
-        resource = scaling_requests.resource_id(endpoint_name, variant_name)
-        self._cloudwatch.delete_alarms(
-            AlarmNames=[scaling_requests.from_zero_alarm_name(endpoint_name, variant_name)]
-        )
-        policies = self._autoscaling.describe_scaling_policies(
-            ServiceNamespace=scaling_requests.NAMESPACE, ResourceId=resource
-        )["ScalingPolicies"]
-        for policy in policies:
+        self._cloudwatch.delete_alarms(AlarmNames=[from_zero_alarm])
+        for policy in self._policies(resource_id):
             self._autoscaling.delete_scaling_policy(
-                ServiceNamespace=scaling_requests.NAMESPACE,
-                ResourceId=resource,
+                ServiceNamespace=NAMESPACE,
+                ResourceId=resource_id,
                 ScalableDimension=policy["ScalableDimension"],
                 PolicyName=policy["PolicyName"],
             )
         self._autoscaling.deregister_scalable_target(
-            ServiceNamespace=scaling_requests.NAMESPACE,
-            ResourceId=resource,
-            ScalableDimension=scaling_requests.DIMENSION,
+            ServiceNamespace=NAMESPACE, ResourceId=resource_id, ScalableDimension=dimension
         )
-        logger.info("autoscaling removed", resource=resource)
+        logger.info("autoscaling removed", resource=resource_id)
+
+    def _remove_from_zero(self, scaling: Scaling) -> None:
+        """The way back from zero of a resource whose minimum is no longer zero."""
+        policies = {policy["PolicyName"] for policy in self._policies(scaling.resource_id)}
+        if scaling_requests.FROM_ZERO_POLICY not in policies:
+            return
+        # The alarm first: the policy is what tells a later attempt that the alarm may exist.
+        self._cloudwatch.delete_alarms(AlarmNames=[scaling.alarm_name])
+        self._autoscaling.delete_scaling_policy(
+            ServiceNamespace=NAMESPACE,
+            ResourceId=scaling.resource_id,
+            ScalableDimension=scaling.dimension,
+            PolicyName=scaling_requests.FROM_ZERO_POLICY,
+        )
 
     def firing_alarms(self, names: tuple[str, ...]) -> list[str]:
         if not names:
@@ -70,38 +110,7 @@ class ScalingGateway:
         alarms = self._cloudwatch.describe_alarms(AlarmNames=list(names))["MetricAlarms"]
         return [alarm["AlarmName"] for alarm in alarms if alarm["StateValue"] == "ALARM"]
 
-    def _apply(self, endpoint_name: str, spec: ScalingSpec) -> None:
-        self._autoscaling.register_scalable_target(
-            **scaling_requests.scalable_target(endpoint_name, spec)
-        )
-        self._autoscaling.put_scaling_policy(
-            **scaling_requests.tracking_policy(endpoint_name, spec)
-        )
-        if scaling_requests.scales_to_zero(spec):
-            policy = self._autoscaling.put_scaling_policy(
-                **scaling_requests.from_zero_policy(endpoint_name, spec)
-            )
-            self._cloudwatch.put_metric_alarm(
-                **scaling_requests.from_zero_alarm(endpoint_name, spec, policy["PolicyARN"])
-            )
-        else:
-            self._remove_from_zero(endpoint_name, spec.variant_name)
-        logger.info("autoscaling applied", variant=spec.variant_name, endpoint=endpoint_name)
-
-    def _remove_from_zero(self, endpoint_name: str, variant_name: str) -> None:
-        resource = scaling_requests.resource_id(endpoint_name, variant_name)
-        policies = self._autoscaling.describe_scaling_policies(
-            ServiceNamespace=scaling_requests.NAMESPACE, ResourceId=resource
+    def _policies(self, resource_id: str) -> list[ScalingPolicyTypeDef]:
+        return self._autoscaling.describe_scaling_policies(
+            ServiceNamespace=NAMESPACE, ResourceId=resource_id
         )["ScalingPolicies"]
-        if scaling_requests.FROM_ZERO_POLICY not in {policy["PolicyName"] for policy in policies}:
-            return
-        # The alarm first: the policy is what tells a later attempt that the alarm may exist.
-        self._cloudwatch.delete_alarms(
-            AlarmNames=[scaling_requests.from_zero_alarm_name(endpoint_name, variant_name)]
-        )
-        self._autoscaling.delete_scaling_policy(
-            ServiceNamespace=scaling_requests.NAMESPACE,
-            ResourceId=resource,
-            ScalableDimension=scaling_requests.DIMENSION,
-            PolicyName=scaling_requests.FROM_ZERO_POLICY,
-        )

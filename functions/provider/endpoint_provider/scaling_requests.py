@@ -1,151 +1,143 @@
-"""The Application Auto Scaling and CloudWatch requests that realise a variant's AutoScaling.
-Pure: the requests are data, built here and sent by scaling_gateway."""
+"""The Application Auto Scaling and CloudWatch requests that scale one SageMaker resource: an
+endpoint variant's instances or an inference component's copies. Pure: the requests are data,
+built here and sent by scaling_gateway.
+
+Target tracking cannot leave zero (there is nothing per instance or per copy to track), so a
+resource that may scale to zero also gets a step policy that adds one, fired by an alarm on the
+metric SageMaker reports while requests find no capacity.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from endpoint_provider.endpoint.desired import ScalingSpec
+from endpoint_provider.naming import StackLocation
 
 if TYPE_CHECKING:
-    from types_boto3_application_autoscaling.type_defs import (
-        PutScalingPolicyRequestTypeDef,
-        RegisterScalableTargetRequestTypeDef,
-    )
-    from types_boto3_cloudwatch.type_defs import PutMetricAlarmInputTypeDef
+    from types_boto3_application_autoscaling.literals import ScalableDimensionType
 
 NAMESPACE: Final = "sagemaker"
-DIMENSION: Final = "sagemaker:variant:DesiredInstanceCount"
+VARIANT_INSTANCES: Final = "sagemaker:variant:DesiredInstanceCount"
+COMPONENT_COPIES: Final = "sagemaker:inference-component:DesiredCopyCount"
 TRACKING_POLICY = "target-tracking"
 FROM_ZERO_POLICY = "scale-out-from-zero"
+_SUSPENSIONS = ("DynamicScalingInSuspended", "DynamicScalingOutSuspended")
+_SCHEDULED = "ScheduledScalingSuspended"
 
 
-def resource_id(endpoint_name: str, variant_name: str) -> str:
-    return f"endpoint/{endpoint_name}/variant/{variant_name}"
+@dataclass(frozen=True)
+class FromZero:
+    """The alarm (a PutMetricAlarm request but its name, action and tags) that fires the step
+    policy adding the first unit of capacity, and the policy's cooldown."""
+
+    alarm: dict[str, Any]
+    cooldown: int
 
 
-def variant_of(resource: str) -> str:
-    return resource.rsplit("/", 1)[-1]
+@dataclass(frozen=True)
+class Scaling:
+    """What Application Auto Scaling should hold for one scalable resource."""
+
+    resource_id: str
+    dimension: ScalableDimensionType
+    min_capacity: int
+    max_capacity: int
+    # TargetTrackingScalingPolicyConfiguration.
+    tracking: dict[str, Any]
+    # The name of the alarm that brings capacity back from zero, present or not.
+    alarm_name: str
+    # Present when the minimum is zero.
+    from_zero: FromZero | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
 
-def scalable_target(endpoint_name: str, spec: ScalingSpec) -> RegisterScalableTargetRequestTypeDef:
+def scalable_target(scaling: Scaling, suspended: bool = False) -> dict[str, Any]:
+    """RegisterScalableTarget's request. Suspended, target tracking neither scales in nor out
+    (an update of the resource under way keeps the capacity scaling chose); registered again
+    unsuspended, it resumes."""
     return {
         "ServiceNamespace": NAMESPACE,
-        "ResourceId": resource_id(endpoint_name, spec.variant_name),
-        "ScalableDimension": DIMENSION,
-        "MinCapacity": spec.settings.MinCapacity,
-        "MaxCapacity": spec.settings.MaxCapacity,
+        "ResourceId": scaling.resource_id,
+        "ScalableDimension": scaling.dimension,
+        "MinCapacity": scaling.min_capacity,
+        "MaxCapacity": scaling.max_capacity,
+        "SuspendedState": {**dict.fromkeys(_SUSPENSIONS, suspended), _SCHEDULED: suspended},
+        "Tags": scaling.tags,
     }
 
 
-def tracking_policy(endpoint_name: str, spec: ScalingSpec) -> dict[str, Any]:
-    settings = spec.settings
-    configuration: dict[str, Any] = {
-        "TargetValue": _target_value(spec),
-        "DisableScaleIn": settings.DisableScaleIn,
-        **_metric(endpoint_name, spec),
-    }
-    if settings.ScaleInCooldown is not None:
-        configuration["ScaleInCooldown"] = settings.ScaleInCooldown
-    if settings.ScaleOutCooldown is not None:
-        configuration["ScaleOutCooldown"] = settings.ScaleOutCooldown
+def tracking_policy(scaling: Scaling) -> dict[str, Any]:
     return {
-        **_policy_target(endpoint_name, spec),
+        **_policy_target(scaling),
         "PolicyName": TRACKING_POLICY,
         "PolicyType": "TargetTrackingScaling",
-        "TargetTrackingScalingPolicyConfiguration": configuration,
+        "TargetTrackingScalingPolicyConfiguration": scaling.tracking,
     }
 
 
-def scales_to_zero(spec: ScalingSpec) -> bool:
-    return spec.settings.MinCapacity == 0
-
-
-def from_zero_policy(endpoint_name: str, spec: ScalingSpec) -> PutScalingPolicyRequestTypeDef:
-    """Target tracking cannot leave zero instances (there is no per-instance backlog to
-    track), so a step policy adds the first instance when requests wait without capacity."""
+def from_zero_policy(scaling: Scaling, from_zero: FromZero) -> dict[str, Any]:
     return {
-        "ServiceNamespace": NAMESPACE,
-        "ResourceId": resource_id(endpoint_name, spec.variant_name),
-        "ScalableDimension": DIMENSION,
+        **_policy_target(scaling),
         "PolicyName": FROM_ZERO_POLICY,
         "PolicyType": "StepScaling",
         "StepScalingPolicyConfiguration": {
             "AdjustmentType": "ChangeInCapacity",
             "MetricAggregationType": "Average",
-            "Cooldown": spec.settings.ScaleOutCooldown or 60,
+            "Cooldown": from_zero.cooldown,
             "StepAdjustments": [{"MetricIntervalLowerBound": 0, "ScalingAdjustment": 1}],
         },
     }
 
 
-def from_zero_alarm_name(endpoint_name: str, variant_name: str) -> str:
-    return f"{endpoint_name}-{variant_name}-has-backlog-without-capacity"
-
-
-def from_zero_alarm(
-    endpoint_name: str, spec: ScalingSpec, policy_arn: str
-) -> PutMetricAlarmInputTypeDef:
+def from_zero_alarm(scaling: Scaling, from_zero: FromZero, policy_arn: str) -> dict[str, Any]:
     return {
-        "AlarmName": from_zero_alarm_name(endpoint_name, spec.variant_name),
-        "AlarmDescription": "Scales an async endpoint out of zero instances",
-        "Namespace": "AWS/SageMaker",
-        "MetricName": "HasBacklogWithoutCapacity",
-        "Dimensions": [{"Name": "EndpointName", "Value": endpoint_name}],
-        "Statistic": "Average",
-        "Period": 60,
-        "EvaluationPeriods": 2,
-        "DatapointsToAlarm": 2,
-        "Threshold": 1,
-        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-        "TreatMissingData": "missing",
+        **from_zero.alarm,
+        "AlarmName": scaling.alarm_name,
         "AlarmActions": [policy_arn],
+        "Tags": [{"Key": key, "Value": value} for key, value in scaling.tags.items()],
     }
 
 
-def _policy_target(endpoint_name: str, spec: ScalingSpec) -> dict[str, str]:
+def policy_arn(scaling: Scaling, stack_id: str) -> str:
+    """An ARN of the shape Application Auto Scaling returns for the step policy (its ID is
+    Application Auto Scaling's), for checking the alarm's request before the policy exists."""
+    where = StackLocation.of(stack_id)
+    return (
+        f"arn:{where.partition}:autoscaling:{where.region}:{where.account}:scalingPolicy:"
+        f"00000000-0000-0000-0000-000000000000:resource/{NAMESPACE}/{scaling.resource_id}:"
+        f"policyName/{FROM_ZERO_POLICY}"
+    )
+
+
+def tracking(
+    target_value: float,
+    metric: dict[str, Any],
+    scale_in_cooldown: int | None,
+    scale_out_cooldown: int | None,
+    disable_scale_in: bool,
+) -> dict[str, Any]:
+    """TargetTrackingScalingPolicyConfiguration; `metric` is its predefined or customized
+    metric specification."""
+    configuration: dict[str, Any] = {
+        "TargetValue": target_value,
+        "DisableScaleIn": disable_scale_in,
+        **metric,
+    }
+    if scale_in_cooldown is not None:
+        configuration["ScaleInCooldown"] = scale_in_cooldown
+    if scale_out_cooldown is not None:
+        configuration["ScaleOutCooldown"] = scale_out_cooldown
+    return configuration
+
+
+def predefined(metric: str) -> dict[str, Any]:
+    return {"PredefinedMetricSpecification": {"PredefinedMetricType": metric}}
+
+
+def _policy_target(scaling: Scaling) -> dict[str, str]:
     return {
         "ServiceNamespace": NAMESPACE,
-        "ResourceId": resource_id(endpoint_name, spec.variant_name),
-        "ScalableDimension": DIMENSION,
+        "ResourceId": scaling.resource_id,
+        "ScalableDimension": scaling.dimension,
     }
-
-
-def _target_value(spec: ScalingSpec) -> float:
-    settings = spec.settings
-    for value in (
-        settings.TargetInvocationsPerInstance,
-        settings.TargetBacklogPerInstance,
-        settings.TargetValue,
-    ):
-        if value is not None:
-            return value
-    raise ValueError("AutoScaling without a target passed validation")
-
-
-def _metric(endpoint_name: str, spec: ScalingSpec) -> dict[str, Any]:
-    settings = spec.settings
-    if settings.TargetInvocationsPerInstance is not None:
-        return _predefined("SageMakerVariantInvocationsPerInstance")
-    if settings.PredefinedMetricType:
-        return _predefined(settings.PredefinedMetricType)
-    if settings.TargetBacklogPerInstance is not None:
-        return {
-            "CustomizedMetricSpecification": {
-                "MetricName": "ApproximateBacklogSizePerInstance",
-                "Namespace": "AWS/SageMaker",
-                "Dimensions": [{"Name": "EndpointName", "Value": endpoint_name}],
-                "Statistic": "Average",
-            }
-        }
-    # The model admits exactly one of the three metric kinds.
-    assert settings.CustomizedMetricSpecification is not None
-    return {
-        "CustomizedMetricSpecification": settings.CustomizedMetricSpecification.model_dump(
-            exclude_none=True
-        )
-    }
-
-
-def _predefined(metric: str) -> dict[str, Any]:
-    return {"PredefinedMetricSpecification": {"PredefinedMetricType": metric}}

@@ -11,6 +11,7 @@ children it leaves (`_prune`).
 from __future__ import annotations
 
 import contextlib
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -19,6 +20,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 from endpoint_common.observability import logger
 from endpoint_provider.failures import explain
 from endpoint_provider.naming import Owner
+from endpoint_provider.provisioning import Provisioner
 from endpoint_provider.request import (
     DELETE,
     Budget,
@@ -30,6 +32,8 @@ from endpoint_provider.request import (
     ResourceRequest,
 )
 from endpoint_provider.sagemaker_gateway import EndpointBusy, ForeignResource, SageMakerGateway
+from endpoint_provider.scaling_gateway import ScalingGateway
+from endpoint_provider.settings import ProviderSettings
 from endpoint_provider.transient import is_transient
 from endpoint_provider.waiting import Waiter, Waiting
 
@@ -73,17 +77,66 @@ class SageMakerResource(Generic[Described]):
 
 
 class ResourceStages(ABC, Generic[State, Described]):
+    """A resource type's `Lifecycle`, with the stages every type runs alike."""
+
+    name_property: str
+
     def __init__(
         self,
         gateway: SageMakerGateway,
-        resource: SageMakerResource[Described],
-        waiter: Waiter,
-        clock: Callable[[], float],
+        scaling: ScalingGateway,
+        settings: ProviderSettings,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
     ):
         self._gateway = gateway
-        self._resource = resource
-        self._waiter = waiter
+        self._scaling = scaling
+        self._settings = settings
         self._clock = clock
+        self._waiter = Waiter(settings.poll_interval_seconds, clock, sleep)
+        self._resource = self._sagemaker_resource(gateway)
+
+    @classmethod
+    def provisioner(
+        cls,
+        gateway: SageMakerGateway,
+        scaling: ScalingGateway,
+        settings: ProviderSettings,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Provisioner[State]:
+        """The resource type's provisioner: its room over the shared provisioning."""
+        lifecycle = cls(gateway, scaling, settings, clock, sleep)
+        return Provisioner(lifecycle, settings.deadline_margin_seconds, clock)
+
+    @staticmethod
+    @abstractmethod
+    def _sagemaker_resource(gateway: SageMakerGateway) -> SageMakerResource[Described]:
+        """How the stages read and delete the type's SageMaker resource."""
+
+    @abstractmethod
+    def desired(self, raw: object, request: ResourceRequest) -> State: ...
+
+    @abstractmethod
+    def failure_id(self, request: ResourceRequest, desired: State) -> str: ...
+
+    @abstractmethod
+    def update(
+        self,
+        request: ResourceRequest,
+        states: DesiredStates[State],
+        progress: Progress,
+        budget: Budget,
+    ) -> Outcome: ...
+
+    @abstractmethod
+    def delete(
+        self,
+        request: ResourceRequest,
+        states: DesiredStates[State],
+        progress: Progress,
+        budget: Budget,
+    ) -> Outcome: ...
 
     @property
     def waiter(self) -> Waiter:

@@ -14,14 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from endpoint_provider.endpoint.properties import (
-    AutoScalingSpec,
-    EndpointProperties,
-    ProductionVariantSpec,
-)
+from endpoint_provider.endpoint.properties import EndpointProperties, ProductionVariantSpec
 from endpoint_provider.endpoint.property_shapes import CONFIG, ENDPOINT, MODEL, PROPERTIES
+from endpoint_provider.endpoint.scaling import variant_scaling
 from endpoint_provider.models import ModelSpec, dump, model_spec, routed_members
 from endpoint_provider.naming import Owner, child_name, derived_endpoint_name
+from endpoint_provider.scaling_requests import Scaling
 
 VARIANT_ONLY_FIELDS = {"AutoScaling", "Containers", "ModelName"}
 # SageMaker's own defaults, spelled out as earlier releases of the provider did (see models).
@@ -49,21 +47,13 @@ class ConfigSpec:
 
 
 @dataclass(frozen=True)
-class ScalingSpec:
-    """Application Auto Scaling for one variant."""
-
-    variant_name: str
-    settings: AutoScalingSpec
-
-
-@dataclass(frozen=True)
 class DesiredState:
     endpoint_name: str
     owner: Owner
     models: tuple[ModelSpec, ...]
     config: ConfigSpec
     user_tags: dict[str, str] = field(default_factory=dict)
-    scaling: tuple[ScalingSpec, ...] = ()
+    scaling: tuple[Scaling, ...] = ()
     update_options: dict[str, Any] = field(default_factory=dict)
     alarm_names: tuple[str, ...] = ()
 
@@ -107,14 +97,16 @@ def desired_state(
         return model.name
 
     config = _config_spec(properties, members[CONFIG], endpoint_name, model_for)
+    owner = Owner(stack_id, logical_id, endpoint_name)
+    tags = {**properties.user_tags, **owner.tags()}
     return DesiredState(
         endpoint_name=endpoint_name,
-        owner=Owner(stack_id, logical_id, endpoint_name),
+        owner=owner,
         models=tuple(models.values()),
         config=config,
         user_tags=properties.user_tags,
         scaling=tuple(
-            ScalingSpec(variant.VariantName, variant.AutoScaling)
+            variant_scaling(endpoint_name, variant.VariantName, variant.AutoScaling, tags)
             for variant in properties.variants
             if variant.AutoScaling
         ),

@@ -9,7 +9,6 @@ invocation resumes there.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -17,12 +16,12 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from endpoint_common.observability import logger
+from endpoint_provider.endpoint import scaling
 from endpoint_provider.endpoint.desired import DesiredState, desired_state
 from endpoint_provider.endpoint.properties import parse_properties
 from endpoint_provider.endpoint.requests import checked
 from endpoint_provider.endpoint.update_plan import UpdatePlan, plan_update, variants_to_suspend
 from endpoint_provider.naming import Owner, StackLocation, endpoint_name_from_arn, stack_name
-from endpoint_provider.provisioning import Provisioner
 from endpoint_provider.request import (
     APPLY,
     AWAIT,
@@ -42,15 +41,14 @@ from endpoint_provider.sagemaker_gateway import (
     SageMakerGateway,
     is_not_found,
 )
-from endpoint_provider.scaling_gateway import ScalingGateway
-from endpoint_provider.settings import ProviderSettings
+from endpoint_provider.scaling_requests import Scaling
 from endpoint_provider.stages import (
     ConcurrentDelete,
     ResourceStages,
     SageMakerResource,
     failure_reason,
 )
-from endpoint_provider.waiting import Waiter, Waiting
+from endpoint_provider.waiting import Waiting
 
 # Within CloudFormation's 256 characters, with the endpoint's name and the remedy.
 FOREIGN_COMPONENTS_SHOWN = 3
@@ -59,29 +57,14 @@ if TYPE_CHECKING:
     from types_boto3_sagemaker.type_defs import DescribeEndpointOutputTypeDef
 
 
-def endpoint_provisioner(
-    gateway: SageMakerGateway,
-    scaling: ScalingGateway,
-    settings: ProviderSettings,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Provisioner[DesiredState]:
-    lifecycle = EndpointLifecycle(gateway, scaling, settings, clock, sleep)
-    return Provisioner(lifecycle, settings.deadline_margin_seconds, clock)
-
-
 class EndpointLifecycle(ResourceStages[DesiredState, "DescribeEndpointOutputTypeDef"]):
     name_property = "EndpointName"
 
-    def __init__(
-        self,
+    @staticmethod
+    def _sagemaker_resource(
         gateway: SageMakerGateway,
-        scaling: ScalingGateway,
-        settings: ProviderSettings,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        endpoints = SageMakerResource(
+    ) -> SageMakerResource[DescribeEndpointOutputTypeDef]:
+        return SageMakerResource(
             kind="endpoint",
             describe=gateway.describe_endpoint,
             delete=gateway.delete_endpoint,
@@ -89,11 +72,6 @@ class EndpointLifecycle(ResourceStages[DesiredState, "DescribeEndpointOutputType
             status_field="EndpointStatus",
             busy_statuses=TRANSIENT_STATUSES,
         )
-        super().__init__(
-            gateway, endpoints, Waiter(settings.poll_interval_seconds, clock, sleep), clock
-        )
-        self._scaling = scaling
-        self._settings = settings
 
     def desired(self, raw: object, request: ResourceRequest) -> DesiredState:
         desired = desired_state(
@@ -207,7 +185,7 @@ class EndpointLifecycle(ResourceStages[DesiredState, "DescribeEndpointOutputType
             raise ProvisioningFailed(self._rollback_reason(rollback.endpoint, new)) from None
         if isinstance(endpoint, Pending):
             return endpoint
-        self._scaling.reconcile(new.endpoint_name, new.scaling)
+        self._reconcile_scaling(new.endpoint_name, new.scaling)
         self._prune(new.owner, keep={new.config.name})
         return Completed(request.physical_id, new.attributes(endpoint["EndpointArn"]))
 
@@ -226,7 +204,7 @@ class EndpointLifecycle(ResourceStages[DesiredState, "DescribeEndpointOutputType
         if old is None:
             logger.warning("old properties unreadable: autoscaling left as it is")
         else:
-            self._scaling.reconcile(new.endpoint_name, old.scaling)
+            self._reconcile_scaling(new.endpoint_name, old.scaling)
         self._prune(new.owner, keep={keep})
 
     def _rollback_reason(self, endpoint: DescribeEndpointOutputTypeDef, new: DesiredState) -> str:
@@ -295,7 +273,11 @@ class EndpointLifecycle(ResourceStages[DesiredState, "DescribeEndpointOutputType
     def _suspend_scaling(self, endpoint: DescribeEndpointOutputTypeDef, new: DesiredState) -> None:
         """SageMaker refuses to change the instance type of, or remove, a variant that is a
         registered scalable target; its scaling comes back once the endpoint is updated."""
-        registered = self._scaling.registered_variants(new.endpoint_name)
+        name = new.endpoint_name
+        registered = {
+            scaling.variant_of(resource)
+            for resource in self._scaling.registered(scaling.prefix(name), scaling.DIMENSION)
+        }
         if not registered:
             return
         live = self._gateway.describe_endpoint_config(endpoint["EndpointConfigName"])
@@ -311,7 +293,17 @@ class EndpointLifecycle(ResourceStages[DesiredState, "DescribeEndpointOutputType
             else {}
         )
         for variant in variants_to_suspend(live_types, registered, new.config):
-            self._scaling.remove(new.endpoint_name, variant)
+            self._scaling.remove(
+                scaling.resource_id(name, variant),
+                scaling.DIMENSION,
+                scaling.alarm_name(name, variant),
+            )
+
+    def _reconcile_scaling(self, endpoint_name: str, wanted: tuple[Scaling, ...]) -> None:
+        registered = self._scaling.registered(scaling.prefix(endpoint_name), scaling.DIMENSION)
+        self._scaling.reconcile(
+            registered, wanted, scaling.DIMENSION, scaling.alarm_name_of(endpoint_name)
+        )
 
     def _create_as(self, desired: DesiredState, progress: Progress, budget: Budget) -> Outcome:
         if progress.stage == APPLY:
@@ -321,7 +313,7 @@ class EndpointLifecycle(ResourceStages[DesiredState, "DescribeEndpointOutputType
         endpoint = self._await_in_service(desired, progress, budget)
         if isinstance(endpoint, Pending):
             return endpoint
-        self._scaling.reconcile(desired.endpoint_name, desired.scaling)
+        self._reconcile_scaling(desired.endpoint_name, desired.scaling)
         return Completed(endpoint["EndpointArn"], desired.attributes(endpoint["EndpointArn"]))
 
     # Delete
@@ -354,7 +346,7 @@ class EndpointLifecycle(ResourceStages[DesiredState, "DescribeEndpointOutputType
         if hosted:
             names = ", ".join(component.name for component in hosted)
             return Waiting(f"endpoint {owner.endpoint_name} hosts {names} of this stack")
-        self._scaling.reconcile(owner.endpoint_name, ())
+        self._reconcile_scaling(owner.endpoint_name, ())
         return None
 
     def _prune(self, owner: Owner, keep: set[str] | None) -> None:

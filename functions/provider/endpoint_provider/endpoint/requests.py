@@ -3,15 +3,13 @@ change (request_check)."""
 
 from __future__ import annotations
 
-from endpoint_provider import scaling_requests
-from endpoint_provider.endpoint.desired import DesiredState, ScalingSpec
-from endpoint_provider.naming import StackLocation
+from endpoint_provider.endpoint.desired import DesiredState
+from endpoint_provider.endpoint.scaling import variant_of
 from endpoint_provider.request_check import (
-    AUTOSCALING,
-    CLOUDWATCH,
     SAGEMAKER,
     PlannedRequest,
     check_requests,
+    scaling_requests_of,
 )
 from endpoint_provider.sagemaker_gateway import tag_list
 
@@ -34,34 +32,9 @@ def requests_of(desired: DesiredState) -> list[PlannedRequest]:
         ("", SAGEMAKER, "CreateEndpoint", {**endpoint, "Tags": tags}),
         ("", SAGEMAKER, "UpdateEndpoint", {**endpoint, **desired.update_options}),
     ]
-    for spec in desired.scaling:
-        found += _scaling_requests(desired, spec)
-    return found
-
-
-def _scaling_requests(desired: DesiredState, spec: ScalingSpec) -> list[PlannedRequest]:
-    where = f"{_variant_path(desired, spec.variant_name)}.AutoScaling"
-    name = desired.endpoint_name
-    found = [
-        (
-            where,
-            AUTOSCALING,
-            "RegisterScalableTarget",
-            scaling_requests.scalable_target(name, spec),
-        ),
-        (where, AUTOSCALING, "PutScalingPolicy", scaling_requests.tracking_policy(name, spec)),
-    ]
-    if scaling_requests.scales_to_zero(spec):
-        policy_arn = _policy_arn(desired, spec)
-        found += [
-            (where, AUTOSCALING, "PutScalingPolicy", scaling_requests.from_zero_policy(name, spec)),
-            (
-                where,
-                CLOUDWATCH,
-                "PutMetricAlarm",
-                scaling_requests.from_zero_alarm(name, spec, policy_arn),
-            ),
-        ]
+    for scaling in desired.scaling:
+        where = f"{_variant_path(desired, variant_of(scaling.resource_id))}.AutoScaling"
+        found += scaling_requests_of(where, scaling, desired.owner.stack_id)
     return found
 
 
@@ -71,14 +44,3 @@ def _variant_path(desired: DesiredState, variant_name: str) -> str:
             if variant["VariantName"] == variant_name:
                 return f"{field}[{index}]"
     return f"variant {variant_name}"
-
-
-def _policy_arn(desired: DesiredState, spec: ScalingSpec) -> str:
-    """An ARN of the shape Application Auto Scaling will return, for the alarm's action."""
-    where = StackLocation.of(desired.owner.stack_id)
-    resource = scaling_requests.resource_id(desired.endpoint_name, spec.variant_name)
-    return (
-        f"arn:{where.partition}:autoscaling:{where.region}:{where.account}:scalingPolicy:"
-        f"00000000-0000-0000-0000-000000000000:resource/{scaling_requests.NAMESPACE}/{resource}:"
-        f"policyName/{scaling_requests.FROM_ZERO_POLICY}"
-    )

@@ -55,6 +55,7 @@ def variants_to_suspend(
     registered: set[str],
     new_config: ConfigSpec,
 ) -> list[str]:
+    """`registered`: the variants that are registered scalable targets."""
     """Autoscaled variants the update would remove or move to another instance type: SageMaker
     refuses such an update while they are registered scalable targets."""
     wanted = {

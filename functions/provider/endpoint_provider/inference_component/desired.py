@@ -19,8 +19,10 @@ from endpoint_provider.inference_component.property_shapes import (
     MODEL,
     PROPERTIES,
 )
+from endpoint_provider.inference_component.scaling import component_scaling
 from endpoint_provider.models import ModelSpec, model_spec, routed_members
 from endpoint_provider.naming import Owner, derived_name
+from endpoint_provider.scaling_requests import Scaling
 
 SPECIFICATION_FIELDS = ("Specification", "Specifications")
 # What says which model runs, and how: compared with what SageMaker describes. DataCacheConfig
@@ -47,6 +49,8 @@ class ComponentState:
     # {"Specification": {...}} or {"Specifications": [...]}, each naming its model.
     specification: dict[str, Any]
     copies: int | None = None
+    # With AutoScaling, the copy count is scaling's after the component's creation.
+    scaling: Scaling | None = None
     deployment: dict[str, Any] = field(default_factory=dict)
     user_tags: dict[str, str] = field(default_factory=dict)
     alarm_names: tuple[str, ...] = ()
@@ -109,6 +113,8 @@ def desired_state(
         [stack_id, logical_id, properties.EndpointName.lower(), properties.VariantName or ""],
     )
     owner = Owner(stack_id, logical_id, properties.EndpointName, component_name=name)
+    tags = {**properties.user_tags, **owner.tags()}
+    scaling = properties.AutoScaling
     members = routed_members(properties, PROPERTIES)
     model = None
     if properties.makes_model:
@@ -127,6 +133,7 @@ def desired_state(
         model=model,
         specification=specification,
         copies=properties.copies,
+        scaling=component_scaling(name, scaling, tags) if scaling else None,
         deployment=deployment,
         user_tags=properties.user_tags,
         alarm_names=tuple(properties.DeploymentConfig.alarm_names)

@@ -9,18 +9,17 @@ describes the specification asked for; its superseded model goes only after that
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from endpoint_common.observability import logger
 from endpoint_provider.inference_component.desired import ComponentState, desired_state, serves
 from endpoint_provider.inference_component.properties import parse_properties
 from endpoint_provider.inference_component.requests import checked
+from endpoint_provider.inference_component.scaling import DIMENSION, alarm_name, resource_id
 from endpoint_provider.naming import Owner, StackLocation, component_name_from_arn
 from endpoint_provider.property_errors import InvalidProperties
-from endpoint_provider.provisioning import Provisioner
 from endpoint_provider.request import (
     APPLY,
     AWAIT,
@@ -39,15 +38,14 @@ from endpoint_provider.sagemaker_gateway import (
     TRANSIENT_STATUSES,
     SageMakerGateway,
 )
-from endpoint_provider.scaling_gateway import ScalingGateway
-from endpoint_provider.settings import ProviderSettings
+from endpoint_provider.scaling_requests import Scaling
 from endpoint_provider.stages import (
     ConcurrentDelete,
     ResourceStages,
     SageMakerResource,
     failure_reason,
 )
-from endpoint_provider.waiting import Waiter, Waiting
+from endpoint_provider.waiting import Waiting
 
 if TYPE_CHECKING:
     from types_boto3_sagemaker.type_defs import (
@@ -58,29 +56,14 @@ if TYPE_CHECKING:
 KIND = "inference component"
 
 
-def component_provisioner(
-    gateway: SageMakerGateway,
-    scaling: ScalingGateway,
-    settings: ProviderSettings,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Provisioner[ComponentState]:
-    lifecycle = ComponentLifecycle(gateway, scaling, settings, clock, sleep)
-    return Provisioner(lifecycle, settings.deadline_margin_seconds, clock)
-
-
 class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceComponentOutputTypeDef"]):
     name_property = "InferenceComponentName"
 
-    def __init__(
-        self,
+    @staticmethod
+    def _sagemaker_resource(
         gateway: SageMakerGateway,
-        scaling: ScalingGateway,
-        settings: ProviderSettings,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        components = SageMakerResource(
+    ) -> SageMakerResource[DescribeInferenceComponentOutputTypeDef]:
+        return SageMakerResource(
             kind=KIND,
             describe=gateway.describe_inference_component,
             delete=gateway.delete_inference_component,
@@ -88,10 +71,6 @@ class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceCompon
             status_field="InferenceComponentStatus",
             busy_statuses=COMPONENT_TRANSIENT_STATUSES,
         )
-        waiter = Waiter(settings.poll_interval_seconds, clock, sleep)
-        super().__init__(gateway, components, waiter, clock)
-        self._scaling = scaling
-        self._settings = settings
 
     def desired(self, raw: object, request: ResourceRequest) -> ComponentState:
         properties = parse_properties(raw)
@@ -126,6 +105,7 @@ class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceCompon
         component = self._waiter.wait(self._in_service(desired), progress, budget)
         if isinstance(component, Pending):
             return component
+        self._reconcile_scaling(desired.name, desired.scaling)
         return self._completed(component["InferenceComponentArn"], desired, component)
 
     def _apply_create(
@@ -135,6 +115,7 @@ class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceCompon
         if isinstance(endpoint, Pending):
             return endpoint
         variant = _variant(desired, endpoint)
+        _require_instances_to_zero(desired, endpoint, variant)
         if desired.model:
             self._gateway.ensure_model(desired.model, desired.tags, desired.owner)
         request = desired.create_request(variant)
@@ -236,10 +217,15 @@ class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceCompon
         try:
             component = self._waiter.wait(self._in_service(new), progress, budget)
         except ComponentRolledBack as rollback:
+            self._reconcile_scaling(new.name, (old or new).scaling)
             self._prune(new.owner, keep=_models_of(rollback.component))
             raise ProvisioningFailed(self._rollback_reason(rollback.component, new)) from None
+        except Exception:
+            self._resume_quietly(new, old)
+            raise
         if isinstance(component, Pending):
             return component
+        self._reconcile_scaling(new.name, new.scaling)
         self._prune(new.owner, keep=set(new.model_names))
         return self._completed(request.physical_id, new, component)
 
@@ -270,16 +256,69 @@ class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceCompon
             {k: v for k, v in new.user_tags.items() if old_tags.get(k) != v},
             tuple(sorted(set(old_tags) - set(new.user_tags))),
         )
-        copies_changed = new.copies is not None and (old is None or old.copies != new.copies)
+        # With AutoScaling, the copies are scaling's: an update never resets them.
+        copies_changed = (
+            new.scaling is None
+            and new.copies is not None
+            and (old is None or old.copies != new.copies)
+        )
         if not serves(dict(component), new):
-            if new.model:
-                self._gateway.ensure_model(new.model, new.tags, new.owner)
-            self._gateway.update_inference_component(new.update_request(copies_changed))
+            self._check_instances_to_zero(new, component)
+            self._roll_out(new, old, copies_changed)
             return True
         if copies_changed and new.copies is not None:
             self._gateway.update_copy_count(new.name, new.copies)
             return True
         return False
+
+    def _roll_out(self, new: ComponentState, old: ComponentState | None, copies: bool) -> None:
+        """The new specification, rolled out with scaling suspended, so that the copy count
+        scaling chose stays what it is while copies are replaced."""
+        if new.model:
+            self._gateway.ensure_model(new.model, new.tags, new.owner)
+        suspended = (old or new).scaling
+        try:
+            if suspended and self._registered(new.name):
+                self._scaling.suspend(suspended)
+            self._gateway.update_inference_component(new.update_request(copies))
+        except Exception:
+            # Whatever failed (SageMaker's refusal, the network, a bug), scaling must not stay
+            # suspended.
+            self._resume_quietly(new, old)
+            raise
+
+    def _check_instances_to_zero(
+        self, new: ComponentState, component: DescribeInferenceComponentOutputTypeDef
+    ) -> None:
+        if new.scaling and new.scaling.min_capacity == 0:
+            endpoint = self._gateway.describe_endpoint(component["EndpointName"])
+            if endpoint:
+                _require_instances_to_zero(new, endpoint, component.get("VariantName", ""))
+
+    def _resume_quietly(self, new: ComponentState, old: ComponentState | None) -> None:
+        """Puts back the scaling an update suspended; the original failure is what the user
+        must read. The rollback Update (properties swapped) reconciles scaling again."""
+        try:
+            self._reconcile_scaling(new.name, (old or new).scaling)
+        except Exception:
+            logger.exception("resuming scaling failed; the rollback update retries it")
+
+    def _reconcile_scaling(self, name: str, wanted: Scaling | None) -> None:
+        registered = {resource_id(name)} if self._registered(name) else set()
+        self._scaling.reconcile(
+            registered, (wanted,) if wanted else (), DIMENSION, lambda _: alarm_name(name)
+        )
+
+    def _registered(self, name: str) -> bool:
+        return resource_id(name) in self._scaling.registered(resource_id(name), DIMENSION)
+
+    def _before_delete(
+        self, owner: Owner, described: DescribeInferenceComponentOutputTypeDef
+    ) -> Waiting | None:
+        """Scaling first: its target would keep changing the copies of a component that is
+        going, and outlive it."""
+        self._reconcile_scaling(owner.name, None)
+        return None
 
     def _rollback_reason(
         self, component: DescribeInferenceComponentOutputTypeDef, new: ComponentState
@@ -339,6 +378,35 @@ def _variant(desired: ComponentState, endpoint: DescribeEndpointOutputTypeDef) -
             f"VariantName: required, since endpoint {desired.endpoint_name} has variants {listed}"
         )
     return names[0]
+
+
+def _require_instances_to_zero(
+    desired: ComponentState, endpoint: DescribeEndpointOutputTypeDef, variant: str
+) -> None:
+    """Scaling a component to zero copies releases GPUs only when the endpoint's managed
+    instance scaling may release every instance: a minimum of zero instances."""
+    if not desired.scaling or desired.scaling.min_capacity != 0:
+        return
+    managed: Mapping[str, Any] = next(
+        (
+            summary.get("ManagedInstanceScaling", {})
+            for summary in endpoint.get("ProductionVariants", [])
+            if summary["VariantName"] == variant
+        ),
+        {},
+    )
+    if managed.get("Status") == "ENABLED" and managed.get("MinInstanceCount") == 0:
+        return
+    state = (
+        f"it is {managed.get('MinInstanceCount')}" if managed.get("Status") == "ENABLED" else "off"
+    )
+    raise InvalidProperties(
+        [
+            "AutoScaling.MinCopies: 0 needs ManagedInstanceScaling.MinInstanceCount 0 on "
+            f"endpoint {desired.endpoint_name} ({variant}: {state}) to release its GPUs; or "
+            "MinCopies 1"
+        ]
+    )
 
 
 def _refuse_move(component: DescribeInferenceComponentOutputTypeDef, new: ComponentState) -> None:

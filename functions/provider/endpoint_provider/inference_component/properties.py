@@ -9,7 +9,7 @@ given inline (`Specification.Container`), a base component's for an adapter
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from pydantic import model_validator
 
@@ -21,6 +21,7 @@ from endpoint_provider.property_model import (
     ContainerList,
     ContainerSpec,
     Problem,
+    ProviderModel,
     ResourceProperties,
     parse,
     prop,
@@ -74,6 +75,48 @@ class SpecificationSpec(ApiModel):
         return bool(self.ModelName or self.Container or self.BaseInferenceComponentName)
 
 
+INVOCATIONS_PER_COPY: Final = "SageMakerInferenceComponentInvocationsPerCopy"
+CONCURRENCY_PER_COPY: Final = "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution"
+
+
+class ComponentAutoScalingSpec(ProviderModel):
+    """Target tracking on the component's copy count (Application Auto Scaling), down to zero
+    copies when MinCopies is 0."""
+
+    MinCopies: int = prop(doc="Fewest copies; 0 scales to zero (see the README)", ge=0)
+    MaxCopies: int = prop(doc="Most copies", ge=1)
+    TargetInvocationsPerCopy: float | None = prop(
+        None, doc=f"Invocations per copy per minute to hold ({INVOCATIONS_PER_COPY})", gt=0
+    )
+    TargetConcurrentRequestsPerCopy: float | None = prop(
+        None, doc=f"Requests in flight per copy to hold ({CONCURRENCY_PER_COPY})", gt=0
+    )
+    ScaleInCooldown: int | None = prop(None, doc="Seconds after a scale-in before the next", ge=0)
+    ScaleOutCooldown: int | None = prop(None, doc="Seconds after a scale-out before the next", ge=0)
+    DisableScaleIn: bool = prop(False, doc="Never remove copies")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ComponentAutoScalingSpec:
+        problems = []
+        if self.MinCopies > self.MaxCopies:
+            problems.append(("MinCopies", f"must be <= MaxCopies ({self.MaxCopies})"))
+        targets = [self.TargetInvocationsPerCopy, self.TargetConcurrentRequestsPerCopy]
+        if sum(target is not None for target in targets) != 1:
+            problems.append(
+                ("", "give one target: TargetInvocationsPerCopy or TargetConcurrentRequestsPerCopy")
+            )
+        check(problems)
+        return self
+
+    @property
+    def target(self) -> tuple[float, str]:
+        """The value to hold, and the predefined metric it is of."""
+        if self.TargetInvocationsPerCopy is not None:
+            return self.TargetInvocationsPerCopy, INVOCATIONS_PER_COPY
+        assert self.TargetConcurrentRequestsPerCopy is not None
+        return self.TargetConcurrentRequestsPerCopy, CONCURRENCY_PER_COPY
+
+
 class RuntimeConfigSpec(ApiModel):
     CopyCount: int = prop(doc="Copies of the model")
 
@@ -111,6 +154,9 @@ class ComponentProperties(ResourceProperties):
     DeploymentConfig: ComponentDeploymentConfigSpec | None = prop(None, doc="Rolling updates")
     PrimaryContainer: ContainerSpec | None = prop(None, doc="The model's container")
     Containers: ContainerList | None = prop(None, doc="An inference pipeline")
+    AutoScaling: ComponentAutoScalingSpec | None = prop(
+        None, doc="Target tracking on the copy count, down to zero"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ComponentProperties:
@@ -120,9 +166,27 @@ class ComponentProperties(ResourceProperties):
             self._specification_problems()
             + self._model_problems()
             + self._endpoint_arn_problems()
+            + self._scaling_problems()
             + self.deployment_timeout_problems(timeout)
         )
         return self
+
+    def _scaling_problems(self) -> list[Problem]:
+        scaling = self.AutoScaling
+        if scaling is None:
+            return []
+        if any(spec.BaseInferenceComponentName for _, spec in self.specification_paths()):
+            return [("AutoScaling", "an adapter has its base component's copies: scale that")]
+        copies = self.RuntimeConfig.CopyCount if self.RuntimeConfig else None
+        if copies is not None and not scaling.MinCopies <= copies <= scaling.MaxCopies:
+            return [
+                (
+                    "RuntimeConfig.CopyCount",
+                    f"{copies} must lie within AutoScaling's MinCopies {scaling.MinCopies} and "
+                    f"MaxCopies {scaling.MaxCopies}",
+                )
+            ]
+        return []
 
     def _endpoint_arn_problems(self) -> list[Problem]:
         named = (self.EndpointArn or "").rpartition(":endpoint/")[2]
@@ -175,7 +239,11 @@ class ComponentProperties(ResourceProperties):
 
     @property
     def copies(self) -> int | None:
-        return self.RuntimeConfig.CopyCount if self.RuntimeConfig else None
+        """The copies to run: the template's count, or with AutoScaling and no count, its
+        minimum (at least one: SageMaker refuses zero at creation)."""
+        if self.RuntimeConfig:
+            return self.RuntimeConfig.CopyCount
+        return max(self.AutoScaling.MinCopies, 1) if self.AutoScaling else None
 
 
 def parse_properties(raw: Any) -> ComponentProperties:

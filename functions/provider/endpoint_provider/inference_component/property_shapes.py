@@ -7,7 +7,7 @@ provider makes from `PrimaryContainer` or `Containers`, as it does for endpoints
 from __future__ import annotations
 
 from endpoint_provider.naming import COMPONENT_OWNERSHIP_TAG_COUNT
-from endpoint_provider.property_shapes import MODEL, PropertySet, RequestSource
+from endpoint_provider.property_shapes import MODEL, PROVIDER_OWNED, PropertySet, RequestSource
 
 __all__ = ["COMPONENT", "COMPONENT_UPDATE", "MODEL", "PROPERTIES"]
 
@@ -40,6 +40,10 @@ PROPERTIES = PropertySet(
             "shape": "VariantName",
             "documentation": "The endpoint's variant that hosts the component; default: the "
             "endpoint's only variant.",
+        },
+        "AutoScaling": {
+            "shape": PROVIDER_OWNED,
+            "documentation": "Target tracking on the copy count, down to zero copies.",
         },
         "Tags": {
             "shape": "CustomSageMakerInferenceComponentTagList",

@@ -4,7 +4,12 @@ the first change (request_check)."""
 from __future__ import annotations
 
 from endpoint_provider.inference_component.desired import ComponentState
-from endpoint_provider.request_check import SAGEMAKER, PlannedRequest, check_requests
+from endpoint_provider.request_check import (
+    SAGEMAKER,
+    PlannedRequest,
+    check_requests,
+    scaling_requests_of,
+)
 from endpoint_provider.sagemaker_gateway import tag_list
 
 # Stands in for the variant found on the endpoint when none is named: any valid name checks the
@@ -28,6 +33,8 @@ def requests_of(desired: ComponentState) -> list[PlannedRequest]:
         ("", SAGEMAKER, "CreateInferenceComponent", {**create, "Tags": tags}),
         ("", SAGEMAKER, "UpdateInferenceComponent", desired.update_request(with_copies=True)),
     ]
+    if desired.scaling:
+        found += scaling_requests_of("AutoScaling", desired.scaling, desired.owner.stack_id)
     if desired.copies is not None:
         found.append(
             (
