@@ -140,10 +140,10 @@ def test_failures_that_are_not_throttling_slow_down_without_counting():
 
 
 @pytest.mark.parametrize("draw", [0.0, 0.25, 0.5, 0.99])
-def test_a_pause_is_the_interval_give_or_take_the_jitter(draw):
+def test_a_pause_is_the_interval_stretched_by_up_to_the_jitter(draw):
     pause = PACE.pause(AccountPace(interval=20.0), draw)
-    assert pause == pytest.approx(20.0 * (1 + JITTER * (2 * draw - 1)))
-    assert 20.0 * (1 - JITTER) <= pause < 20.0 * (1 + JITTER)
+    assert pause == pytest.approx(20.0 * (1 + JITTER * draw))
+    assert 20.0 <= pause < 20.0 * (1 + JITTER)
 
 
 # --- in a hand-off -------------------------------------------------------------------------------

@@ -27,9 +27,10 @@ MAX_SLOWDOWN = 12.0
 # it. Halving on success would send every provider of a busy account back to the configured
 # interval at once, to be throttled together again.
 RECOVERY = 0.9
-# Each pause is the interval give or take up to this fraction, at random: stacks deployed
-# together stop calling in the same instant, and on average the interval still holds.
-JITTER = 0.2
+# Each pause is the interval stretched by up to this fraction, at random, so that stacks
+# deployed together stop calling in the same instant; never shorter, so that a provider never
+# looks more often than it is configured to.
+JITTER = 0.1
 # HTTP 429 is throttling whatever the error code says.
 _TOO_MANY_REQUESTS = 429
 
@@ -109,4 +110,4 @@ class Pace:
 
     def pause(self, account: AccountPace, draw: float) -> float:
         """The pause before the next look; `draw` is uniform in [0, 1)."""
-        return self.interval(account) * (1 + JITTER * (2 * draw - 1))
+        return self.interval(account) * (1 + JITTER * draw)
