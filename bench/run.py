@@ -21,7 +21,6 @@ import argparse
 import datetime
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.common import CODE_ROOT, ROOT, lambda_pythonpath, machine, say
+from bench.common import CODE_ROOT, ROOT, lambda_pythonpath, machine, median, say
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 DEFAULT_COLD_PYTHON = "/tmp/sagemaker-endpoint-bench-py313/bin/python"
@@ -348,7 +347,7 @@ def fanout_rows(result: dict[str, Any]) -> list[Row]:
 
 
 def median_of(runs: list[dict[str, Any]], key: str) -> float:
-    return statistics.median(run[key] for run in runs)
+    return median([run[key] for run in runs])
 
 
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
