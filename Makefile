@@ -191,7 +191,7 @@ sam-local-response: venv
 	  --response $(basename $(notdir $(EVENT)))
 
 # Benchmarks (bench/, not part of `make test`): `make bench` writes bench/RESULTS.md in about
-# 4 minutes, after `build` (for the deployment size); `make bench-smoke` checks in under 30 s
+# 10 minutes, after `build` (for the deployment size); `make bench-smoke` checks in under a minute
 # that they all still run. The cold start is measured on Lambda's Python 3.13, in a throwaway
 # virtualenv with the pinned packages.
 BENCH_VENV ?= /tmp/sagemaker-endpoint-bench-py313
