@@ -34,10 +34,12 @@ def context(request_id="req-1"):
 
 
 def logger_to(service):
-    """A logger of its own (Powertools shares one per service name) writing to `lines`."""
+    """A logger of its own (Powertools shares one per service name) writing to `lines`, at
+    INFO whatever POWERTOOLS_LOG_LEVEL another test's function environment left set."""
     lines = io.StringIO()
     unique = f"{service}-{uuid.uuid4().hex[:8]}"
-    return Logger(service=unique, logger_handler=logging.StreamHandler(lines)), lines
+    handler = logging.StreamHandler(lines)
+    return Logger(service=unique, level="INFO", logger_handler=handler), lines
 
 
 def written(lines):

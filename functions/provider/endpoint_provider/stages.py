@@ -57,6 +57,14 @@ class ConcurrentDelete(ProvisioningFailed):
     """A Delete of this resource ran while its Create was in flight and removed part of it."""
 
 
+@dataclass
+class Sighting:
+    """Whether a delete has seen a resource of its owner under the name (its ownership checked
+    once)."""
+
+    ours: bool = False
+
+
 @dataclass(frozen=True)
 class SageMakerResource(Generic[Described]):
     """One kind of SageMaker resource, as the stages read and delete it."""
@@ -204,33 +212,34 @@ class ResourceStages(ABC, Generic[State, Described]):
     def _delete_tree(self, owner: Owner, progress: Progress, budget: Budget) -> Pending | None:
         """The resource first, and only once it is gone its children, so SageMaker never runs
         a resource whose model or config was deleted under it."""
-        gone = self._gone(owner)
+        sighting = Sighting()
+        gone = self._gone(owner, sighting)
         while True:
             deleted = self._waiter.wait(gone, progress, budget)
             if isinstance(deleted, Pending):
                 return deleted
             self._prune(owner, keep=None)
-            # A Create still in its apply step may have made the resource after the first look
-            # and before the prune: delete it too, instead of leaving it without its children.
-            if gone() is GONE:
+            # A Create still in its apply step may have made the resource after a first look
+            # that found nothing, and before the prune: delete it too, instead of leaving it
+            # without its children. One this Delete saw was made already, and the Create that
+            # made it finds it gone (ConcurrentDelete), so it needs no second look.
+            if sighting.ours or gone() is GONE:
                 return None
             progress = replace(progress, last_poll=self._clock())
 
-    def _gone(self, owner: Owner) -> Callable[[], Gone | Waiting]:
+    def _gone(self, owner: Owner, sighting: Sighting) -> Callable[[], Gone | Waiting]:
         """Target: nothing of ours under the owner's name (another owner's is left alone);
         deletes it once it is settled."""
         resource, name = self._resource, owner.name
-        ownership_checked = False
 
         def check() -> Gone | Waiting:
-            nonlocal ownership_checked
             described = resource.describe(name)
             if described is None:
                 return GONE
-            if not ownership_checked and not self._gateway.owns(resource.arn(described), owner):
+            if not sighting.ours and not self._gateway.owns(resource.arn(described), owner):
                 logger.warning(f"{resource.kind} left alone: not ours", resource=name)
                 return GONE
-            ownership_checked = True
+            sighting.ours = True
             status = resource.status(described)
             if status not in resource.busy_statuses | {"Deleting"}:
                 # SageMaker may start a change between our describe and our delete (its own
