@@ -130,7 +130,13 @@ def _component_base(merged: str) -> dict[str, Any]:
         "RuntimeConfig": {"CopyCount": 1},
     }
     if merged.startswith("Specifications"):
-        del properties["Specification"]
+        specification = properties.pop("Specification")
+        properties["Specifications"] = [specification]
+    if ".BaseInferenceComponentName" in merged:
+        # An adapter runs on its base component's compute.
+        (properties.get("Specification") or properties["Specifications"][0]).pop(
+            "ComputeResourceRequirements"
+        )
     if merged == "EndpointArn":
         properties["EndpointArn"] = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/llm"
     if component_shapes.PROPERTIES.routes[merged.split(".")[0].removesuffix("[]")].request == MODEL:

@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from endpoint_provider.naming import COMPONENT_TAG, LOGICAL_ID_TAG, STACK_TAG, Owner
-from localaws.cloudformation import CloudFormation
+from localaws.cloudformation import CloudFormation, LocalLambda
 from tests.support.events import load_event
 
 COMPONENT = "Custom::SageMakerInferenceComponent"
@@ -447,3 +447,96 @@ def test_deleting_an_autoscaled_component_removes_its_scaling_first(
         autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"] == []
     )
     assert cloudwatch.describe_alarms(AlarmNames=[f"{name}-no-capacity"])["MetricAlarms"] == []
+
+
+def test_removing_autoscaling_brings_back_the_templates_copy_count(
+    platform, models_stack, component_props, sagemaker
+):
+    # Given an autoscaled component that scaling took to three copies
+    props = scaled(component_props)
+    created = models_stack.create(COMPONENT_ID, props, resource_type=COMPONENT)
+    name = created.data["InferenceComponentName"]
+    sagemaker.update_inference_component_runtime_config(
+        InferenceComponentName=name, DesiredRuntimeConfig={"CopyCount": 3}
+    )
+
+    # When AutoScaling is removed and the template names one copy
+    updated = models_stack.update(
+        COMPONENT_ID, created.physical_id, component_props, props, resource_type=COMPONENT
+    )
+
+    # Then the component runs the template's count again
+    assert updated.status == "SUCCESS", updated.reason
+    runtime = sagemaker.describe_inference_component(InferenceComponentName=name)["RuntimeConfig"]
+    assert runtime["DesiredCopyCount"] == 1
+
+
+def test_a_scheduling_change_alone_rolls_out(platform, models_stack, component_props, local_aws):
+    # Given a running component, and only its copies' placement changed
+    created = models_stack.create(COMPONENT_ID, component_props, resource_type=COMPONENT)
+    changed = copy.deepcopy(component_props)
+    changed["Specification"]["SchedulingConfig"] = {"PlacementStrategy": "BINPACK"}
+
+    # When the stack is updated
+    updated = models_stack.update(
+        COMPONENT_ID, created.physical_id, changed, component_props, resource_type=COMPONENT
+    )
+
+    # Then SageMaker was asked for it, though it describes no such difference
+    assert updated.status == "SUCCESS", updated.reason
+    [update] = local_aws.simulator.calls_to("UpdateInferenceComponent")
+    assert update.params["Specification"]["SchedulingConfig"] == {"PlacementStrategy": "BINPACK"}
+
+
+def test_an_endpoint_delete_waits_for_another_stacks_component_already_going(
+    cloudformation, platform, endpoint_props, models_stack, component_props, sagemaker
+):
+    # Given another stack's component whose deletion has started
+    created = models_stack.create(COMPONENT_ID, component_props, resource_type=COMPONENT)
+    sagemaker.delete_inference_component(
+        InferenceComponentName=created.data["InferenceComponentName"]
+    )
+
+    # When the platform's stack deletes the endpoint
+    deleted = cloudformation.delete(ENDPOINT_ID, platform, endpoint_props)
+
+    # Then it waits for the component to go, then deletes the endpoint
+    assert deleted.status == "SUCCESS", deleted.reason
+    assert sagemaker.list_endpoints()["Endpoints"] == []
+
+
+def test_a_delete_while_the_create_awaits_its_endpoint_leaves_nothing(
+    platform, provider_app, collector, monkeypatch, component_props, sagemaker, local_aws
+):
+    # Given a Create waiting for its endpoint (busy with an update of its own) in invocations
+    # that hand off
+    short = LocalLambda(provider_app.handler, timeout_seconds=4)
+    monkeypatch.setattr(provider_app, "continuation", lambda: short)
+    stack = CloudFormation(short, collector, stack_name="chat-models")
+    running = sagemaker.describe_endpoint(EndpointName="llm-gpu")
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=running["EndpointConfigName"])
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="llm-gpu-next",
+        ProductionVariants=config["ProductionVariants"],
+        ExecutionRoleArn=config["ExecutionRoleArn"],
+    )
+    local_aws.simulator.settings.update_seconds = 6
+    sagemaker.update_endpoint(EndpointName="llm-gpu", EndpointConfigName="llm-gpu-next")
+    create = stack.request("Create", COMPONENT_ID, component_props, resource_type=COMPONENT)
+    short.invoke(create)
+
+    # When CloudFormation deletes the resource meanwhile (the Create has not answered)
+    deleted = stack.send(
+        stack.request(
+            "Delete", COMPONENT_ID, component_props, physical_id="none", resource_type=COMPONENT
+        )
+    )
+    while not collector.responses(create["RequestId"]) and short.run_queued():
+        pass
+
+    # Then the Delete succeeds, the Create fails, and no component or model of it is left
+    assert deleted.status == "SUCCESS", deleted.reason
+    [answer] = collector.responses(create["RequestId"])
+    assert answer.status == "FAILED" and "a Delete of this resource ran" in answer.reason
+    assert components(sagemaker) == []
+    assert [m["ModelName"] for m in sagemaker.list_models()["Models"]] == []

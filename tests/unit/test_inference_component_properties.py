@@ -147,6 +147,16 @@ def test_an_existing_model_or_an_inline_container_needs_no_model_of_ours(compone
             ["Specfication: unknown property (did you mean Specification?)"],
         ),
         (lambda raw: raw.pop("EndpointName"), ["EndpointName: required"]),
+        (
+            lambda raw: (
+                raw.pop("PrimaryContainer"),
+                raw["Specification"].update(BaseInferenceComponentName="llama-base"),
+            ),
+            [
+                "Specification.ComputeResourceRequirements: not for an adapter: it runs on its "
+                "base component's compute"
+            ],
+        ),
     ],
 )
 def test_invalid_components_are_reported_by_path(component, change, expected):
@@ -203,6 +213,20 @@ def test_a_described_component_serves_the_specification_it_was_given(component):
     # And a rolled-back component, on the previous model, does not
     previous = {"Specification": {**requested, "ModelName": "chat-previous"}}
     assert not serves(previous, desired)
+
+
+def test_specifications_per_instance_type_match_in_any_order(component):
+    # Given a component with a specification per instance type
+    spec = component.pop("Specification")
+    component["Specifications"] = [
+        {**spec, "InstanceType": "ml.g6.12xlarge"},
+        {**spec, "InstanceType": "ml.g5.12xlarge"},
+    ]
+    desired = state_of(component)
+
+    # When SageMaker describes them in another order, Then the component serves them
+    described = {"Specifications": list(reversed(desired.specifications))}
+    assert serves(described, desired)
 
 
 def test_an_endpoint_with_no_model_hosts_components(hosting_endpoint, state):
@@ -295,7 +319,7 @@ def test_copies_scale_to_zero_and_come_back_through_the_no_capacity_alarm(compon
     )
     assert {tag["Key"] for tag in alarm["Tags"]} >= {COMPONENT_TAG, ENDPOINT_TAG}
     # And an update never sends copies: they are scaling's
-    assert "RuntimeConfig" not in desired.update_request(with_copies=False)
+    assert "RuntimeConfig" not in desired.update_request(None)
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,7 @@ class HostedComponent:
     name: str
     # The owning stack's ID, from the ownership tags; None for a component no stack made.
     stack_id: str | None
+    status: str
 
 
 class EndpointBusy(Exception):
@@ -83,6 +84,9 @@ class SageMakerGateway:
     def tags(self, arn: str) -> dict[str, str]:
         pages = self._client.get_paginator("list_tags").paginate(ResourceArn=arn)
         return {tag["Key"]: tag["Value"] for page in pages for tag in page["Tags"]}
+
+    def model_exists(self, name: str) -> bool:
+        return self._describe(self._client.describe_model, ModelName=name) is not None
 
     def ensure_model(self, spec: ModelSpec, tags: dict[str, str], owner: Owner) -> None:
         try:
@@ -243,14 +247,19 @@ class SageMakerGateway:
         pages = self._client.get_paginator("list_inference_components").paginate(
             EndpointNameEquals=endpoint_name
         )
-        return [
-            HostedComponent(
-                item["InferenceComponentName"],
-                self.tags(item["InferenceComponentArn"]).get(STACK_TAG),
-            )
-            for page in pages
-            for item in page["InferenceComponents"]
-        ]
+        hosted = []
+        for page in pages:
+            for item in page["InferenceComponents"]:
+                tags = self._describe(self.tags, arn=item["InferenceComponentArn"])
+                if tags is not None:
+                    hosted.append(
+                        HostedComponent(
+                            item["InferenceComponentName"],
+                            tags.get(STACK_TAG),
+                            item["InferenceComponentStatus"],
+                        )
+                    )
+        return hosted
 
     def models_of_components(self) -> set[str]:
         """The models every inference component of the account serves (described one by one:

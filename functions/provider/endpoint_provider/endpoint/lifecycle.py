@@ -37,6 +37,7 @@ from endpoint_provider.request import (
 )
 from endpoint_provider.sagemaker_gateway import (
     TRANSIENT_STATUSES,
+    EndpointBusy,
     HostedComponent,
     SageMakerGateway,
     is_not_found,
@@ -48,6 +49,7 @@ from endpoint_provider.stages import (
     SageMakerResource,
     failure_reason,
 )
+from endpoint_provider.transient import is_transient
 from endpoint_provider.waiting import Waiting
 
 # Within CloudFormation's 256 characters, with the endpoint's name and the remedy.
@@ -199,13 +201,15 @@ class EndpointLifecycle(ResourceStages[DesiredState, "DescribeEndpointOutputType
             return None
         return old.owner
 
-    def _undo_update(self, old: DesiredState | None, new: DesiredState, keep: str) -> None:
-        """Puts back the scaling the update suspended and drops what it created."""
+    def _undo_update(self, old: DesiredState | None, new: DesiredState, keep: str | None) -> None:
+        """Puts back the scaling the update suspended and drops what it created but `keep` (the
+        config the endpoint runs; None: drops nothing)."""
         if old is None:
             logger.warning("old properties unreadable: autoscaling left as it is")
         else:
             self._reconcile_scaling(new.endpoint_name, old.scaling)
-        self._prune(new.owner, keep={keep})
+        if keep is not None:
+            self._prune(new.owner, keep={keep})
 
     def _rollback_reason(self, endpoint: DescribeEndpointOutputTypeDef, new: DesiredState) -> str:
         # SageMaker's FailureReason may name the alarms itself; name only the ones it leaves out.
@@ -256,15 +260,23 @@ class EndpointLifecycle(ResourceStages[DesiredState, "DescribeEndpointOutputType
         try:
             self._suspend_scaling(endpoint, new)
             self._gateway.update_endpoint(new.endpoint_name, new.config.name, **new.update_options)
-        except Exception:
+        except Exception as error:
             # Whatever failed (SageMaker's refusal, the network, a bug), the variant's scaling
-            # must not stay suspended.
-            self._undo_update_quietly(old, new, keep=endpoint["EndpointConfigName"])
+            # must not stay suspended. A call that may have gone through (its answer lost, or
+            # the endpoint already changing) keeps the new config and models: the endpoint may
+            # be moving to them, and the step is retried.
+            unsure = is_transient(error) or isinstance(error, EndpointBusy)
+            self._undo_update_quietly(
+                old, new, keep=None if unsure else endpoint["EndpointConfigName"]
+            )
             raise
 
-    def _undo_update_quietly(self, old: DesiredState | None, new: DesiredState, keep: str) -> None:
-        """Undoes what it can; the original failure is what the user must read. The rollback
-        Update (properties swapped) reconciles scaling again."""
+    def _undo_update_quietly(
+        self, old: DesiredState | None, new: DesiredState, keep: str | None
+    ) -> None:
+        """Undoes what it can (with `keep` None, scaling only); the original failure is what
+        the user must read. The rollback Update (properties swapped) reconciles scaling
+        again."""
         try:
             self._undo_update(old, new, keep)
         except Exception:
@@ -336,11 +348,15 @@ class EndpointLifecycle(ResourceStages[DesiredState, "DescribeEndpointOutputType
         self, owner: Owner, described: DescribeEndpointOutputTypeDef
     ) -> Waiting | None:
         """Inference components first: SageMaker refuses to delete an endpoint that hosts any.
-        This stack's go with it (CloudFormation is deleting them), so the delete waits for
-        them; another stack's, or nobody's, keep the endpoint, and the Delete fails naming
-        them before anything is deleted."""
+        This stack's go with it (CloudFormation is deleting them), and so do any already
+        Deleting, so the delete waits for them; another stack's, or nobody's, keep the
+        endpoint, and the Delete fails naming them before anything is deleted."""
         hosted = self._gateway.hosted_components(owner.endpoint_name)
-        foreign = [component for component in hosted if component.stack_id != owner.stack_id]
+        foreign = [
+            component
+            for component in hosted
+            if component.stack_id != owner.stack_id and component.status != "Deleting"
+        ]
         if foreign:
             raise ProvisioningFailed(_hosts_foreign_components(owner.endpoint_name, foreign))
         if hosted:

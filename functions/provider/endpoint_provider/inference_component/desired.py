@@ -78,13 +78,14 @@ class ComponentState:
             **self._runtime_config(),
         }
 
-    def update_request(self, with_copies: bool) -> dict[str, Any]:
-        """UpdateInferenceComponent's request; the copy count only when it is to change, since
+    def update_request(self, copies: int | None) -> dict[str, Any]:
+        """UpdateInferenceComponent's request; a copy count only when it is to change, since
         autoscaling owns it otherwise."""
+        runtime = {} if copies is None else {"RuntimeConfig": {"CopyCount": copies}}
         return {
             "InferenceComponentName": self.name,
             **self.specification,
-            **(self._runtime_config() if with_copies else {}),
+            **runtime,
             **self.deployment,
         }
 
@@ -153,11 +154,18 @@ def _with_model(value: Any, model: ModelSpec | None) -> Any:
 def serves(described: dict[str, Any], desired: ComponentState) -> bool:
     """Whether a described component runs the desired specification: every field requested is
     what SageMaker describes (a rolled-back update leaves the old one in place, InService)."""
-    summaries = described.get("Specifications") or [described.get("Specification") or {}]
-    wanted = desired.specifications
+    summaries = _by_instance_type(
+        described.get("Specifications") or [described.get("Specification") or {}]
+    )
+    wanted = _by_instance_type(desired.specifications)
     return len(summaries) == len(wanted) and all(
         _within(_identity(spec), summary) for spec, summary in zip(wanted, summaries, strict=True)
     )
+
+
+def _by_instance_type(specifications: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One specification per instance type: SageMaker's order need not be the request's."""
+    return sorted(specifications, key=lambda spec: str(spec.get("InstanceType", "")))
 
 
 def _identity(spec: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from endpoint_common.observability import logger
 from endpoint_provider.inference_component.desired import ComponentState, desired_state, serves
 from endpoint_provider.inference_component.properties import parse_properties
@@ -37,6 +39,7 @@ from endpoint_provider.sagemaker_gateway import (
     COMPONENT_TRANSIENT_STATUSES,
     TRANSIENT_STATUSES,
     SageMakerGateway,
+    is_not_found,
 )
 from endpoint_provider.scaling_requests import Scaling
 from endpoint_provider.stages import (
@@ -54,6 +57,8 @@ if TYPE_CHECKING:
     )
 
 KIND = "inference component"
+# The stage of a Create whose model is made, awaiting its endpoint.
+HOSTING = "hosting"
 
 
 class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceComponentOutputTypeDef"]):
@@ -97,9 +102,12 @@ class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceCompon
 
     def _create_as(self, desired: ComponentState, progress: Progress, budget: Budget) -> Outcome:
         if progress.stage == APPLY:
-            applied = self._apply_create(desired, progress, budget)
-            if isinstance(applied, Pending):
-                return applied
+            self._prepare(desired)
+            progress = replace(progress, stage=HOSTING)
+        if progress.stage == HOSTING:
+            hosted = self._create_when_hosted(desired, progress, budget)
+            if isinstance(hosted, Pending):
+                return hosted
             # Right after CreateInferenceComponent the component can only be Creating.
             progress = replace(progress, stage=AWAIT, last_poll=self._clock())
         component = self._waiter.wait(self._in_service(desired), progress, budget)
@@ -111,15 +119,44 @@ class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceCompon
     def _apply_create(
         self, desired: ComponentState, progress: Progress, budget: Budget
     ) -> Pending | None:
+        self._prepare(desired)
+        return self._create_when_hosted(desired, progress, budget)
+
+    def _prepare(self, desired: ComponentState) -> None:
+        """What goes before the endpoint is awaited: the checks the endpoint as it stands can
+        answer, then the model. Made first, the model tells a Create that resumes (HOSTING)
+        whether a Delete of this resource ran while it waited: that Delete removed it."""
+        endpoint = self._gateway.describe_endpoint(desired.endpoint_name)
+        if endpoint:
+            _require_instances_to_zero(desired, endpoint, _variant(desired, endpoint))
+        if desired.model:
+            self._gateway.ensure_model(desired.model, desired.tags, desired.owner)
+
+    def _create_when_hosted(
+        self, desired: ComponentState, progress: Progress, budget: Budget
+    ) -> Pending | None:
+        """Awaits the endpoint, then creates the component on it."""
         endpoint = self._waiter.wait(self._endpoint_ready(desired), progress, budget)
         if isinstance(endpoint, Pending):
             return endpoint
         variant = _variant(desired, endpoint)
         _require_instances_to_zero(desired, endpoint, variant)
-        if desired.model:
-            self._gateway.ensure_model(desired.model, desired.tags, desired.owner)
+        if desired.model and not self._gateway.model_exists(desired.model.name):
+            raise ConcurrentDelete(
+                f"model {desired.model.name} was deleted while {KIND} {desired.name} awaited "
+                f"endpoint {desired.endpoint_name} (a Delete of this resource ran meanwhile)"
+            )
         request = desired.create_request(variant)
-        if self._gateway.create_inference_component(request, desired.tags):
+        try:
+            created = self._gateway.create_inference_component(request, desired.tags)
+        except ClientError as error:
+            if desired.model and is_not_found(error):
+                raise ConcurrentDelete(
+                    f"model {desired.model.name} was deleted before {KIND} {desired.name} was "
+                    "created (a Delete of this resource ran meanwhile)"
+                ) from error
+            raise
+        if created:
             return None
         existing = self._owned(desired.name, desired.owner)
         if existing and existing["EndpointName"].lower() != desired.endpoint_name.lower():
@@ -169,6 +206,13 @@ class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceCompon
             if status == "InService":
                 if not serves(dict(component), desired):
                     raise ComponentRolledBack(component)
+                # A Delete that ran before the component existed pruned its model: SageMaker
+                # would run a component no stack can update or clean up.
+                if desired.model and not self._gateway.model_exists(desired.model.name):
+                    raise ConcurrentDelete(
+                        f"model {desired.model.name} was deleted while {KIND} {desired.name} was "
+                        "being created (a Delete of this resource ran meanwhile)"
+                    )
                 return component
             if status == "Failed":
                 raise ProvisioningFailed(_failure_reason(component, "failed"))
@@ -249,6 +293,7 @@ class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceCompon
                 _failure_reason(component, "is Failed: change its name to replace it")
             )
         _refuse_move(component, new)
+        self._check_instances_to_zero(new, component)
         arn = component["InferenceComponentArn"]
         old_tags = old.user_tags if old else {}
         self._gateway.retag(
@@ -256,22 +301,21 @@ class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceCompon
             {k: v for k, v in new.user_tags.items() if old_tags.get(k) != v},
             tuple(sorted(set(old_tags) - set(new.user_tags))),
         )
-        # With AutoScaling, the copies are scaling's: an update never resets them.
-        copies_changed = (
-            new.scaling is None
-            and new.copies is not None
-            and (old is None or old.copies != new.copies)
-        )
-        if not serves(dict(component), new):
-            self._check_instances_to_zero(new, component)
-            self._roll_out(new, old, copies_changed)
+        copies = _copies_to_set(new, component)
+        # A changed specification rolls out even where SageMaker describes no difference (it
+        # does not describe every field as given).
+        changed = old is None or old.specification != new.specification
+        if changed or not serves(dict(component), new):
+            self._roll_out(new, old, copies)
             return True
-        if copies_changed and new.copies is not None:
-            self._gateway.update_copy_count(new.name, new.copies)
+        if copies is not None:
+            self._gateway.update_copy_count(new.name, copies)
             return True
         return False
 
-    def _roll_out(self, new: ComponentState, old: ComponentState | None, copies: bool) -> None:
+    def _roll_out(
+        self, new: ComponentState, old: ComponentState | None, copies: int | None
+    ) -> None:
         """The new specification, rolled out with scaling suspended, so that the copy count
         scaling chose stays what it is while copies are replaced."""
         if new.model:
@@ -351,7 +395,11 @@ class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceCompon
         return gone if isinstance(gone, Pending) else Completed(request.physical_id)
 
     def _prune(self, owner: Owner, keep: set[str] | None) -> None:
-        """Removes the models made for this component but those in `keep`."""
+        """Removes the models made for this component but those in `keep`; with nothing kept
+        (the component is gone), its scaling too, should the component have gone another way
+        than through this Delete."""
+        if keep is None:
+            self._reconcile_scaling(owner.name, None)
         self._gateway.delete_owned_models(owner, keep or set())
 
 
@@ -378,6 +426,20 @@ def _variant(desired: ComponentState, endpoint: DescribeEndpointOutputTypeDef) -
             f"VariantName: required, since endpoint {desired.endpoint_name} has variants {listed}"
         )
     return names[0]
+
+
+def _copies_to_set(
+    new: ComponentState, component: DescribeInferenceComponentOutputTypeDef
+) -> int | None:
+    """The copy count to ask for, if the live one is not it. With AutoScaling the copies are
+    scaling's: an update never resets them. Without, the template's count is the truth; and a
+    component that scaling left at zero copies gets one back when scaling goes and the template
+    names no count."""
+    if new.scaling is not None:
+        return None
+    live = component.get("RuntimeConfig", {}).get("DesiredCopyCount")
+    wanted = new.copies if new.copies is not None else (1 if live == 0 else None)
+    return wanted if wanted is not None and wanted != live else None
 
 
 def _require_instances_to_zero(

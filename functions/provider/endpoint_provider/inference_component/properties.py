@@ -59,12 +59,22 @@ class SpecificationSpec(ApiModel):
 
     @model_validator(mode="after")
     def _compute(self) -> SpecificationSpec:
-        if self.ComputeResourceRequirements is None and not self.BaseInferenceComponentName:
+        adapter = bool(self.BaseInferenceComponentName)
+        if self.ComputeResourceRequirements is None and not adapter:
             check(
                 [
                     (
                         "ComputeResourceRequirements",
                         "required, except for an adapter (BaseInferenceComponentName)",
+                    )
+                ]
+            )
+        if self.ComputeResourceRequirements is not None and adapter:
+            check(
+                [
+                    (
+                        "ComputeResourceRequirements",
+                        "not for an adapter: it runs on its base component's compute",
                     )
                 ]
             )

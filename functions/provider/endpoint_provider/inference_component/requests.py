@@ -31,7 +31,7 @@ def requests_of(desired: ComponentState) -> list[PlannedRequest]:
     create = desired.create_request(desired.variant_name or _SOME_VARIANT)
     found += [
         ("", SAGEMAKER, "CreateInferenceComponent", {**create, "Tags": tags}),
-        ("", SAGEMAKER, "UpdateInferenceComponent", desired.update_request(with_copies=True)),
+        ("", SAGEMAKER, "UpdateInferenceComponent", desired.update_request(desired.copies)),
     ]
     if desired.scaling:
         found += scaling_requests_of("AutoScaling", desired.scaling, desired.owner.stack_id)
