@@ -261,7 +261,7 @@ class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceCompon
         try:
             component = self._waiter.wait(self._in_service(new), progress, budget)
         except ComponentRolledBack as rollback:
-            self._reconcile_scaling(new.name, (old or new).scaling)
+            self._reconcile_scaling(new.name, _running_scaling(new, old))
             self._prune(new.owner, keep=_models_of(rollback.component))
             raise ProvisioningFailed(self._rollback_reason(rollback.component, new)) from None
         except Exception:
@@ -303,8 +303,11 @@ class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceCompon
         )
         copies = _copies_to_set(new, component)
         # A changed specification rolls out even where SageMaker describes no difference (it
-        # does not describe every field as given).
-        changed = old is None or old.specification != new.specification
+        # does not describe every field as given). Old properties of another component (the
+        # rollback of a replacement) say nothing of this one's.
+        changed = (
+            old is not None and old.name == new.name and old.specification != new.specification
+        )
         if changed or not serves(dict(component), new):
             self._roll_out(new, old, copies)
             return True
@@ -320,7 +323,7 @@ class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceCompon
         scaling chose stays what it is while copies are replaced."""
         if new.model:
             self._gateway.ensure_model(new.model, new.tags, new.owner)
-        suspended = (old or new).scaling
+        suspended = _running_scaling(new, old)
         try:
             if suspended and self._registered(new.name):
                 self._scaling.suspend(suspended)
@@ -343,7 +346,7 @@ class ComponentLifecycle(ResourceStages[ComponentState, "DescribeInferenceCompon
         """Puts back the scaling an update suspended; the original failure is what the user
         must read. The rollback Update (properties swapped) reconciles scaling again."""
         try:
-            self._reconcile_scaling(new.name, (old or new).scaling)
+            self._reconcile_scaling(new.name, _running_scaling(new, old))
         except Exception:
             logger.exception("resuming scaling failed; the rollback update retries it")
 
@@ -426,6 +429,12 @@ def _variant(desired: ComponentState, endpoint: DescribeEndpointOutputTypeDef) -
             f"VariantName: required, since endpoint {desired.endpoint_name} has variants {listed}"
         )
     return names[0]
+
+
+def _running_scaling(new: ComponentState, old: ComponentState | None) -> Scaling | None:
+    """The scaling the component ran before this update: the old properties', when they are
+    this component's (not another's, as in the rollback of a replacement)."""
+    return old.scaling if old is not None and old.name == new.name else new.scaling
 
 
 def _copies_to_set(
