@@ -348,3 +348,14 @@ def test_invalid_copy_scaling_is_reported_by_path(component, scaling, runtime, e
     if runtime:
         component["RuntimeConfig"] = runtime
     assert problems_of(parse_properties, component) == [expected]
+
+
+def test_the_initial_instances_lie_within_managed_instance_scaling(hosting_endpoint):
+    # Given an endpoint starting with fewer instances than its managed scaling's minimum
+    hosting_endpoint["ProductionVariants"][0]["ManagedInstanceScaling"]["MinInstanceCount"] = "2"
+
+    # When parsed, Then the initial count is named with the range it must lie in
+    assert problems_of(parse_endpoint, hosting_endpoint) == [
+        "ProductionVariants[0].InitialInstanceCount: 1 must lie within ManagedInstanceScaling's "
+        "MinInstanceCount 2 and MaxInstanceCount 2"
+    ]

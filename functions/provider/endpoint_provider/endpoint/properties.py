@@ -168,13 +168,17 @@ class ProductionVariantSpec(ApiModel):
 
     def _managed_scaling_problems(self) -> list[Problem]:
         managed = self.ManagedInstanceScaling
-        most = managed.MaxInstanceCount if managed else None
-        if most is not None and self.instance_count > most:
+        if managed is None:
+            return []
+        low, high = managed.MinInstanceCount, managed.MaxInstanceCount
+        if (low is not None and self.instance_count < low) or (
+            high is not None and self.instance_count > high
+        ):
             return [
                 (
                     "InitialInstanceCount",
-                    f"{self.instance_count} exceeds ManagedInstanceScaling's MaxInstanceCount "
-                    f"{most}",
+                    f"{self.instance_count} must lie within ManagedInstanceScaling's "
+                    f"MinInstanceCount {low} and MaxInstanceCount {high}",
                 )
             ]
         return []
