@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 import pytest
+from hypothesis.internal.conjecture import providers as hypothesis_providers
 
 from tests.support.events import load_event
 
@@ -23,3 +24,14 @@ for _variable, _value in {
 def endpoint_properties() -> dict[str, Any]:
     """A minimal resource, as CloudFormation delivers it: every scalar a string."""
     return load_event("create.json")["ResourceProperties"]
+
+
+@pytest.fixture
+def generation_independent_of_loaded_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hypothesis draws some values from the constants of every local module already imported,
+    so a fixed seed gave other inputs (and figures) alone than within the whole suite, and
+    after any edit anywhere. Fuzzing draws from its strategies alone."""
+    monkeypatch.setattr(
+        hypothesis_providers, "_get_local_constants", hypothesis_providers.Constants
+    )
+    hypothesis_providers.CONSTANTS_CACHE.cache.clear()

@@ -9,6 +9,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,6 +27,8 @@ from endpoint_provider.sagemaker_gateway import SageMakerGateway
 from endpoint_provider.scaling_gateway import ScalingGateway
 from endpoint_provider.settings import ProviderSettings
 from tests.conformance.parity import DEFAULT_ROLE, FIGURES, IMAGE, STACK_ID
+
+pytestmark = pytest.mark.usefixtures("generation_independent_of_loaded_code")
 
 ENDPOINT = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn"
 LOG_STREAM = "2026/11/30/[$LATEST]0123456789abcdef0123456789abcdef"

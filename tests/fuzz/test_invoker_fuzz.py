@@ -21,6 +21,8 @@ from tests.fuzz.echo import BUCKET, EchoAws, echo_invoker, invoke
 from tests.fuzz.figures import FIGURES
 from tests.support.events import load_event
 
+pytestmark = pytest.mark.usefixtures("generation_independent_of_loaded_code")
+
 EXAMPLES = 600
 READY = "ready.out"
 # One event of every front door.
