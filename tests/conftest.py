@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from typing import Any
 
 import pytest
@@ -18,6 +19,13 @@ for _variable, _value in {
     "AWS_DEFAULT_REGION": "us-east-1",
 }.items():
     os.environ.setdefault(_variable, _value)
+
+
+@pytest.fixture(autouse=True)
+def seeded_random() -> None:
+    """The provider's poll jitter draws from the random module's generator: seeded for each
+    test, a test pauses the same, and makes the same calls, in every run and in any order."""
+    random.seed(0)
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
-"""The fuzz suites' fixed seeds give the same inputs whatever else the run has imported."""
+"""What keeps the suite deterministic: fixed-seed fuzzing draws the same inputs whatever else
+the run imported, and every test starts from the same random state."""
 
 from __future__ import annotations
 
 import importlib
+import random
 import sys
 from pathlib import Path
 
@@ -38,3 +40,12 @@ def test_fixed_seed_inputs_ignore_constants_of_code_imported_meanwhile(
     )
     # Then the same seed draws the same inputs
     assert _fixed_seed_draws() == before
+
+
+def test_every_test_starts_from_the_same_random_state() -> None:
+    # Given any test, whatever ran before it
+    # When it draws from the random module, as the provider's poll jitter does
+    drawn = [random.random() for _ in range(3)]
+    # Then it draws what a generator seeded with 0 draws
+    seeded = random.Random(0)
+    assert drawn == [seeded.random() for _ in range(3)]
