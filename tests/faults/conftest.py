@@ -10,22 +10,12 @@ from typing import Any
 import pytest
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-from endpoint_provider.cloudformation.delivery import DeliveryTiming, ResponseDelivery
 from endpoint_provider.cloudformation.handoff import LambdaContinuation
 from localaws.clock import ClockedLambda, SimulatedClock
 from localaws.cloudformation import CloudFormation, ResponseCollector
-from localaws.functions import load_function, provider_environment
 from localaws.server import LocalAws
-from tests.faults.harness import (
-    FIGURES,
-    HANDOFF_MARGIN,
-    LAMBDA_TIMEOUT,
-    POLL_INTERVAL,
-    SIMULATED,
-    Faults,
-    FaultWorld,
-    ManualTimer,
-)
+from tests.faults.harness import FIGURES, SIMULATED, Faults, FaultWorld
+from tests.support.clocked_provider import LAMBDA_TIMEOUT, loaded_provider, put_on_clock
 
 
 @pytest.fixture(scope="session")
@@ -47,18 +37,11 @@ def fault_collector():
 
 @pytest.fixture(scope="session")
 def fault_app(fault_aws, fault_collector):
-    environment = provider_environment(
-        fault_aws.endpoint_url,
-        fault_collector.ca_file,
-        poll_interval=POLL_INTERVAL,
-        handoff_margin=HANDOFF_MARGIN,
-        # Hundreds of requests: their INFO lines would cost more than their AWS calls.
-        log_level="WARNING",
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in environment.items():
-            patch.setenv(key, value)
-        yield load_function("provider")
+    # Hundreds of requests: their INFO lines would cost more than their AWS calls.
+    with loaded_provider(
+        fault_aws.endpoint_url, fault_collector.ca_file, log_level="WARNING"
+    ) as provider:
+        yield provider
 
 
 @pytest.fixture
@@ -81,16 +64,9 @@ def world(
     fault_app, fault_aws, fault_collector, fault_clock, fast_moto_dispatch, monkeypatch
 ) -> Iterator[FaultWorld]:
     app = fault_app
-    provisioners = app.build_provisioners(clock=fault_clock.now, sleep=fault_clock.sleep)
-    monkeypatch.setattr(app, "provisioners", lambda: provisioners)
+    put_on_clock(app, fault_clock, monkeypatch)
     continuation = LambdaContinuation(app.handoff_clients.lambda_)
     monkeypatch.setattr(app, "continuation", lambda: continuation)
-    monkeypatch.setattr(
-        app.helper,
-        "delivery",
-        ResponseDelivery(DeliveryTiming(), clock=fault_clock.now, sleep=fault_clock.sleep),
-    )
-    monkeypatch.setattr(app.helper, "timer_factory", ManualTimer)
     faults = Faults(
         [
             app.clients.sagemaker,

@@ -1,10 +1,10 @@
 """The provider's fault suite harness: its real handler, in-process, against moto + the SageMaker
 simulator, with faults injected into every AWS call it makes and into the ResponseURL.
 
-Time is simulated: one clock drives SageMaker's transitions, the provider's polls and sleeps,
-Lambda's remaining time and the response delivery's backoff, so a 15-minute invocation or a
-2-minute deployment takes milliseconds, and the jitter of the provider's polls is seeded, so
-every run takes the same path. Faults are injected through botocore's event system on the
+Time is simulated (tests/support/clocked_provider.py): one clock drives SageMaker's transitions
+and everything the provider waits on, so a 15-minute invocation or a 2-minute deployment takes
+milliseconds, and the jitter of the provider's polls is seeded, so every run takes the same
+path. Faults are injected through botocore's event system on the
 provider's own clients: a `before-call` handler raises what the call would end with after
 botocore's retries.
 """
@@ -16,7 +16,7 @@ import json
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
@@ -33,34 +33,13 @@ from localaws.clock import ClockedLambda, SimulatedClock
 from localaws.cloudformation import CloudFormation, ResponseCollector
 from localaws.sagemaker import SimulatorSettings
 from localaws.server import LocalAws
+from tests.support.clocked_provider import LAMBDA_TIMEOUT, ManualTimer
 from tests.support.events import load_event
 
 LOGICAL_ID = "ChurnEndpoint"
-# Production's timings for the provider: it polls every 5 s and hands off 60 s before its
-# 15-minute invocation ends. SageMaker's transitions take a few polls (minutes where a scenario
-# needs them), on the simulated clock.
+# SageMaker's transitions take a few of the provider's 5 s polls (minutes where a scenario needs
+# them), on the simulated clock.
 SIMULATED = SimulatorSettings(create_seconds=10, update_seconds=10, delete_seconds=5)
-POLL_INTERVAL = 5.0
-HANDOFF_MARGIN = 60.0
-LAMBDA_TIMEOUT = 900.0
-
-
-class ManualTimer:
-    """crhelper's timeout timer, fired by the test instead of by wall-clock time."""
-
-    armed: ClassVar[list[ManualTimer]] = []
-
-    def __init__(self, interval: float, callback: Callable[[], None]):
-        self.interval = interval
-        self.callback = callback
-        self.cancelled = False
-        self.daemon = True
-
-    def start(self) -> None:
-        ManualTimer.armed.append(self)
-
-    def cancel(self) -> None:
-        self.cancelled = True
 
 
 class InProcessTransport:

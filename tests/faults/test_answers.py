@@ -14,13 +14,8 @@ from endpoint_provider.cloudformation.delivery import DeliveryTiming, ResponseDe
 from endpoint_provider.cloudformation.handoff import PROGRESS_KEY
 from endpoint_provider.cloudformation.resource import Settlement
 from localaws.clock import ClockedContext
-from tests.faults.harness import (
-    FIGURES,
-    LOGICAL_ID,
-    FaultWorld,
-    ManualTimer,
-    base_properties,
-)
+from tests.faults.harness import FIGURES, LOGICAL_ID, FaultWorld, base_properties
+from tests.support.clocked_provider import ManualTimer
 
 ENDPOINT_ARN_PREFIX = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/"
 
