@@ -77,6 +77,9 @@ class ClockedLambda(LocalLambda):
         super().__init__(handler, function_name, timeout_seconds)
         self.clock = clock
 
+    def now(self) -> float:
+        return self.clock.now()
+
     def invoke(self, event: dict[str, Any]) -> None:
         self.invocations += 1
         context = ClockedContext(
