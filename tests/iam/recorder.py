@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,8 @@ TAG_READERS = {
 _SECRETS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 _MUTATING = {"Write", "Tagging", "Permissions management"}
 UNREAD = "unread"
+# Reads of a resource's tags SageMaker may throttle before they are given up as unread.
+THROTTLED_READS = 29
 
 
 @dataclass
@@ -170,7 +171,7 @@ class CallRecorder:
         if cache_key not in self._readers:
             self._quiet.on = True
             try:
-                self._readers[cache_key] = botocore.session.get_session().create_client(
+                created = botocore.session.get_session().create_client(
                     service,
                     region_name=client.meta.region_name,
                     endpoint_url=endpoint,
@@ -178,30 +179,35 @@ class CallRecorder:
                 )
             finally:
                 self._quiet.on = False
-        return self._read_with_retries(self._readers[cache_key], method, {member: arn}, key)
+            created.meta.events.register("needs-retry", _retry_throttling)
+            self._readers[cache_key] = created
+        return self._read(self._readers[cache_key], method, {member: arn}, key)
 
     @staticmethod
-    def _read_with_retries(reader: Any, method: str, request: dict[str, str], key: str) -> Any:
-        # Tests that throttle SageMaker throttle this reader too: wait and read again.
-        for attempt in range(1, 30):
-            try:
-                answer = getattr(reader, method)(**request)
-                break
-            except ClientError as error:
-                details = error.response.get("Error", {})
-                code, message = details.get("Code", ""), details.get("Message", "").lower()
-                status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-                if "Throttl" in code:
-                    time.sleep(0.05 * attempt)
-                    continue
-                # moto answers ListTags of a missing SageMaker resource with a 500.
-                if "not found" in message or "does not exist" in message or status >= 500:
-                    return None
-                # Anything else leaves the tags unknown: the check reports it, never guesses.
-                return UNREAD
-        else:
+    def _read(reader: Any, method: str, request: dict[str, str], key: str) -> Any:
+        try:
+            answer = getattr(reader, method)(**request)
+        except ClientError as error:
+            details = error.response.get("Error", {})
+            message = details.get("Message", "").lower()
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            # moto answers ListTags of a missing SageMaker resource with a 500.
+            if "not found" in message or "does not exist" in message or status >= 500:
+                return None
+            # Anything else (throttling past every retry included) leaves the tags unknown:
+            # the check reports it, never guesses.
             return UNREAD
         listed = answer.get(key, [])
         if isinstance(listed, dict):
             return listed
         return {tag["Key"]: tag["Value"] for tag in listed}
+
+
+def _retry_throttling(response: Any, attempts: int, **_: Any) -> float | None:
+    """Tests that throttle SageMaker throttle the tag reader too: it waits and reads again,
+    through botocore's retry, whose sleep is the one the tests' simulated clock replaces
+    (tests/support/clocked_provider.py); anything else is not retried."""
+    if response is None or attempts >= THROTTLED_READS:
+        return None
+    code = response[1].get("Error", {}).get("Code", "")
+    return 0.05 * attempts if "Throttl" in code else None
