@@ -30,11 +30,10 @@ from localaws.server import LocalAws
 from localaws.template import load_template
 from tests.iam.checks import DEPLOYMENT, Checker
 from tests.iam.template_policies import function_of
+from tests.support.demo import SIMULATED
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-QUICK = ["--create-seconds", "0.2", "--update-seconds", "0.2", "--delete-seconds", "0.1"]
-QUICK += ["--poll-interval", "0.05", "--lambda-timeout", "60", "--handoff-margin", "1"]
 PROVIDER_ARN = (
     f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{DEPLOYMENT.refs['ProviderFunction']}"
 )
@@ -67,11 +66,12 @@ def test_the_demo_plays_with_every_call_recorded(
     # Given the recorder, and the calls made so far
     start = len(call_recorder.calls)
 
-    # When the demo plays the example in this process (its output, and that of any log
-    # handler made meanwhile, into a buffer that outlives the test)
+    # When the demo plays the example in this process, with its own timings on simulated time,
+    # so that it makes the same calls in every run (its output, and that of any log handler
+    # made meanwhile, into a buffer that outlives the test)
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
-        exit_code = demo.main([str(example), *QUICK])
+        exit_code = demo.main([str(example), *SIMULATED])
 
     # Then it passes as `make demo` does (for most examples this is the only full play;
     # tests/integration/test_demo.py runs `python -m localaws.demo` itself on a few), and both

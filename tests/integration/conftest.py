@@ -1,5 +1,12 @@
 """The provider's real handler, in-process, against moto + the SageMaker simulator, with its
-responses captured over HTTPS as CloudFormation receives them."""
+responses captured over HTTPS as CloudFormation receives them.
+
+Time is simulated (tests/support/clocked_provider.py): each test has its own clock, from the
+same start, which SageMaker's transitions and everything the provider waits on read, so it
+passes only when something waits and a test makes the same calls on any machine. Timings are
+production's (5 s polls, 15-minute invocations handing off 60 s before their end) and
+SageMaker's transitions take tens of seconds: simulated time is free.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +15,20 @@ from dataclasses import replace
 import boto3
 import pytest
 
-from localaws.cloudformation import CloudFormation, LocalLambda, ResponseCollector
-from localaws.functions import load_function, provider_environment
+from localaws.clock import ClockedLambda, SimulatedClock
+from localaws.cloudformation import CloudFormation, ResponseCollector
 from localaws.sagemaker import SimulatorSettings
 from localaws.server import LocalAws
+from tests.support.clocked_provider import LAMBDA_TIMEOUT, loaded_provider, put_on_clock
 
 SIMULATED = SimulatorSettings(
-    create_seconds=0.3,
-    update_seconds=0.3,
-    delete_seconds=0.2,
-    component_create_seconds=0.3,
-    component_update_seconds=0.3,
-    component_delete_seconds=0.2,
+    create_seconds=30,
+    update_seconds=30,
+    delete_seconds=15,
+    component_create_seconds=30,
+    component_update_seconds=30,
+    component_delete_seconds=15,
 )
-HANDOFF_MARGIN_SECONDS = 1.0
 
 
 @pytest.fixture(scope="session")
@@ -38,23 +45,23 @@ def collector():
 
 @pytest.fixture(scope="session")
 def provider_app(local_aws, collector):
-    environment = provider_environment(
-        local_aws.endpoint_url,
-        collector.ca_file,
-        poll_interval=0.05,
-        handoff_margin=HANDOFF_MARGIN_SECONDS,
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in environment.items():
-            patch.setenv(key, value)
-        yield load_function("provider")
+    with loaded_provider(local_aws.endpoint_url, collector.ca_file) as provider:
+        yield provider
+
+
+@pytest.fixture
+def simulated_clock() -> SimulatedClock:
+    """This test's time: it starts where every test's starts, and moves only when something
+    waits."""
+    return SimulatedClock()
 
 
 @pytest.fixture(autouse=True)
-def fresh_aws(local_aws):
-    """Every test starts from an empty account and the default simulated timings."""
+def fresh_aws(local_aws, simulated_clock):
+    """Every test starts from an empty account and the default simulated timings, on its
+    clock."""
     local_aws.reset()
-    local_aws.simulator.settings = replace(SIMULATED)
+    local_aws.simulator.settings = replace(SIMULATED, clock=simulated_clock.now)
 
 
 @pytest.fixture
@@ -63,9 +70,11 @@ def sagemaker(provider_app):
 
 
 @pytest.fixture
-def lambda_service(provider_app, monkeypatch):
-    """Lambda running the provider with a 15-minute timeout, continuing in-process."""
-    service = LocalLambda(provider_app.handler, timeout_seconds=900)
+def lambda_service(provider_app, simulated_clock, monkeypatch):
+    """Lambda running the provider with a 15-minute timeout, continuing in-process, all on the
+    test's clock."""
+    put_on_clock(provider_app, simulated_clock, monkeypatch)
+    service = ClockedLambda(provider_app.handler, "provider", LAMBDA_TIMEOUT, simulated_clock)
     monkeypatch.setattr(provider_app, "continuation", lambda: service)
     return service
 

@@ -6,7 +6,6 @@ import base64
 import json
 import socket
 import threading
-import time
 
 import boto3
 import pytest
@@ -38,7 +37,7 @@ def invoker_app(invoker_module, monkeypatch):
 
 
 @pytest.fixture
-def endpoints(provider_app, local_aws):
+def endpoints(provider_app, local_aws, simulated_clock):
     """A real-time and an async endpoint, InService, and the invoker's payload bucket."""
     sagemaker = boto3.client("sagemaker")
     boto3.client("s3").create_bucket(Bucket=BUCKET)
@@ -61,10 +60,10 @@ def endpoints(provider_app, local_aws):
     )
     sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="realtime")
     sagemaker.create_endpoint(EndpointName=ASYNC_ENDPOINT, EndpointConfigName="async")
+    # SageMaker creates them while the test's clock moves on
+    simulated_clock.sleep(local_aws.simulator.settings.create_seconds)
     for name in (ENDPOINT, ASYNC_ENDPOINT):
-        sagemaker.get_waiter("endpoint_in_service").wait(
-            EndpointName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 100}
-        )
+        assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
     return sagemaker
 
 
@@ -170,7 +169,7 @@ def test_csv_in_csv_out(invoker_app, endpoints):
 
 
 def test_async_mode_answers_202_and_the_result_is_fetched_later(
-    invoker_app, endpoints, monkeypatch
+    invoker_app, endpoints, monkeypatch, local_aws, simulated_clock
 ):
     # Given the invoker pointed at an async endpoint
     monkeypatch.setenv("SAGEMAKER_ENDPOINT_NAME", ASYNC_ENDPOINT)
@@ -198,13 +197,15 @@ def test_async_mode_answers_202_and_the_result_is_fetched_later(
         "failureLocation": receipt["FailureLocation"],
     }
     result = invoke(invoker_app, fetch)
-    deadline = time.monotonic() + 10
-    while result["statusCode"] == 202 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    waited = 0.0
+    while result["statusCode"] == 202 and waited < 10:
+        simulated_clock.sleep(0.1)
+        waited += 0.1
         result = invoke(invoker_app, fetch)
 
-    # Then it is the model's answer
+    # Then it is the model's answer, once SageMaker took its time to write it
     assert result["statusCode"] == 200, result
+    assert waited >= local_aws.simulator.settings.async_seconds
     assert body_of(result) == event["body"].encode()
 
 
@@ -389,7 +390,7 @@ def test_async_mode_without_a_bucket_names_the_missing_setting(invoker_app, monk
 
 
 def test_sam_local_invoke_of_the_async_path_finds_its_payload_bucket(
-    invoker_app, provider_app, local_aws, monkeypatch
+    invoker_app, provider_app, local_aws, simulated_clock, monkeypatch
 ):
     # Given the local AWS as `make sam-local-invoke` prepares it, and the invoker with the
     # variables events/local-env.json gives it, bound to an async endpoint of that name
@@ -408,10 +409,9 @@ def test_sam_local_invoke_of_the_async_path_finds_its_payload_bucket(
     sagemaker.create_endpoint(
         EndpointName=variables["SAGEMAKER_ENDPOINT_NAME"], EndpointConfigName="async"
     )
-    sagemaker.get_waiter("endpoint_in_service").wait(
-        EndpointName=variables["SAGEMAKER_ENDPOINT_NAME"],
-        WaiterConfig={"Delay": 0.05, "MaxAttempts": 100},
-    )
+    simulated_clock.sleep(local_aws.simulator.settings.create_seconds)
+    endpoint = sagemaker.describe_endpoint(EndpointName=variables["SAGEMAKER_ENDPOINT_NAME"])
+    assert endpoint["EndpointStatus"] == "InService"
     for name in ("SAGEMAKER_ENDPOINT_NAME", "ASYNC_BUCKET"):
         monkeypatch.setenv(name, variables[name])
     invoker_app.invoker.cache_clear()

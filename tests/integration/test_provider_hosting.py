@@ -422,7 +422,7 @@ def test_data_capture_and_shadow_variants_reach_the_config(cloudformation, sagem
 
 
 def test_an_update_keeps_the_instance_count_the_autoscaler_chose(
-    cloudformation, sagemaker, properties, local_aws
+    cloudformation, sagemaker, properties, local_aws, simulated_clock
 ):
     # Given an autoscaled endpoint that the autoscaler grew from 2 to 3 instances
     props = autoscaled(properties)
@@ -432,8 +432,9 @@ def test_an_update_keeps_the_instance_count_the_autoscaler_chose(
         EndpointName=name,
         DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "DesiredInstanceCount": 3}],
     )
-    while sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] != "InService":
-        pass
+    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == "Updating"
+    simulated_clock.sleep(local_aws.simulator.settings.update_seconds)
+    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
 
     # When its model changes
     v2 = autoscaled(properties)

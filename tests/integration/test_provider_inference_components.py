@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from endpoint_provider.naming import COMPONENT_TAG, LOGICAL_ID_TAG, STACK_TAG, Owner
-from localaws.cloudformation import CloudFormation, LocalLambda
+from localaws.cloudformation import CloudFormation
 from tests.support.events import load_event
 
 COMPONENT = "Custom::SageMakerInferenceComponent"
@@ -315,7 +315,7 @@ def test_a_component_still_creating_is_waited_on_then_deleted(
 ):
     # Given this stack resource's component, made by a Create whose answer never came back,
     # still Creating (SageMaker refuses to delete it then)
-    local_aws.simulator.settings.component_create_seconds = 1.0
+    local_aws.simulator.settings.component_create_seconds = 60
     del component_props["PrimaryContainer"]
     component_props["Specification"]["ModelName"] = "registry-llama"
     component_props["InferenceComponentName"] = "chat"
@@ -343,7 +343,7 @@ def test_a_component_still_creating_is_waited_on_then_deleted(
     assert components(sagemaker) == []
     [delete] = local_aws.simulator.calls_to("DeleteInferenceComponent")
     [created] = local_aws.simulator.calls_to("CreateInferenceComponent")
-    assert delete.at >= created.at + 1.0
+    assert delete.at >= created.at + 60
     assert [m["ModelName"] for m in sagemaker.list_models()["Models"]] == ["registry-llama"]
 
 
@@ -506,13 +506,11 @@ def test_an_endpoint_delete_waits_for_another_stacks_component_already_going(
 
 
 def test_a_delete_while_the_create_awaits_its_endpoint_leaves_nothing(
-    platform, provider_app, collector, monkeypatch, component_props, sagemaker, local_aws
+    platform, lambda_service, models_stack, collector, component_props, sagemaker, local_aws
 ):
-    # Given a Create waiting for its endpoint (busy with an update of its own) in invocations
-    # that hand off
-    short = LocalLambda(provider_app.handler, timeout_seconds=4)
-    monkeypatch.setattr(provider_app, "continuation", lambda: short)
-    stack = CloudFormation(short, collector, stack_name="chat-models")
+    # Given a Create waiting for its endpoint (busy with an update of its own, for two and a
+    # half minutes) in invocations of two minutes that hand off one minute before their end
+    lambda_service.timeout_seconds = 120
     running = sagemaker.describe_endpoint(EndpointName="llm-gpu")
     config = sagemaker.describe_endpoint_config(EndpointConfigName=running["EndpointConfigName"])
     sagemaker.create_endpoint_config(
@@ -520,18 +518,20 @@ def test_a_delete_while_the_create_awaits_its_endpoint_leaves_nothing(
         ProductionVariants=config["ProductionVariants"],
         ExecutionRoleArn=config["ExecutionRoleArn"],
     )
-    local_aws.simulator.settings.update_seconds = 6
+    local_aws.simulator.settings.update_seconds = 150
     sagemaker.update_endpoint(EndpointName="llm-gpu", EndpointConfigName="llm-gpu-next")
-    create = stack.request("Create", COMPONENT_ID, component_props, resource_type=COMPONENT)
-    short.invoke(create)
+    create = models_stack.request("Create", COMPONENT_ID, component_props, resource_type=COMPONENT)
+    lambda_service.invoke(create)
+    assert not collector.responses(create["RequestId"])
+    assert len(lambda_service.queued) == 1
 
     # When CloudFormation deletes the resource meanwhile (the Create has not answered)
-    deleted = stack.send(
-        stack.request(
+    deleted = models_stack.send(
+        models_stack.request(
             "Delete", COMPONENT_ID, component_props, physical_id="none", resource_type=COMPONENT
         )
     )
-    while not collector.responses(create["RequestId"]) and short.run_queued():
+    while not collector.responses(create["RequestId"]) and lambda_service.run_queued():
         pass
 
     # Then the Delete succeeds, the Create fails, and no component or model of it is left

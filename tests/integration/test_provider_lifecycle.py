@@ -9,7 +9,6 @@ import json
 import pytest
 
 from endpoint_provider.naming import TAG_PREFIX
-from localaws.cloudformation import CloudFormation, LocalLambda
 from tests.support.events import load_event
 
 LOGICAL_ID = "ChurnEndpoint"
@@ -362,9 +361,10 @@ def test_create_refuses_to_adopt_a_foreign_endpoint_of_the_same_name(
 def test_delete_waits_out_a_create_still_in_flight(
     cloudformation, lambda_service, sagemaker, properties, local_aws
 ):
-    # Given a Create whose first invocation ran out of time while SageMaker was Creating
-    local_aws.simulator.settings.create_seconds = 1.5
-    lambda_service.timeout_seconds = 1.3
+    # Given a Create whose first invocation (of two minutes, handing off one before its end)
+    # ran out of time while SageMaker was Creating, for a minute and a half
+    local_aws.simulator.settings.create_seconds = 90
+    lambda_service.timeout_seconds = 120
     create = cloudformation.request("Create", LOGICAL_ID, properties)
     lambda_service.invoke(create)
     in_flight = lambda_service.queued.pop()
@@ -374,13 +374,15 @@ def test_delete_waits_out_a_create_still_in_flight(
     assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == "Creating"
 
     # When CloudFormation deletes it (another resource failed meanwhile)
-    lambda_service.timeout_seconds = 900
     arn = sagemaker.describe_endpoint(EndpointName=name)["EndpointArn"]
     response = cloudformation.delete(LOGICAL_ID, arn, properties)
 
     # Then the delete waited for Creating to end, deleted everything, and succeeded
     assert response.status == "SUCCESS", response.reason
     assert inventory(sagemaker) == {"endpoints": [], "configs": [], "models": []}
+    [created] = local_aws.simulator.calls_to("CreateEndpoint")
+    [deleted] = local_aws.simulator.calls_to("DeleteEndpoint")
+    assert deleted.at >= created.at + 90
 
 
 def test_invalid_properties_fail_with_every_path_before_any_change(
@@ -402,21 +404,20 @@ def test_invalid_properties_fail_with_every_path_before_any_change(
 
 
 def test_a_deployment_longer_than_one_invocation_continues_in_fresh_ones(
-    collector, provider_app, monkeypatch, sagemaker, properties, local_aws
+    cloudformation, lambda_service, sagemaker, properties, local_aws
 ):
-    # Given invocations of 1.4 s (hand-off 1 s before the end) and a 2 s creation
-    local_aws.simulator.settings.create_seconds = 2.0
-    short_lived = LocalLambda(provider_app.handler, timeout_seconds=1.4)
-    monkeypatch.setattr(provider_app, "continuation", lambda: short_lived)
-    cloudformation = CloudFormation(short_lived, collector, stack_name="churn-model")
+    # Given invocations of two minutes (handing off one minute before the end) and a creation
+    # of two and a half
+    lambda_service.timeout_seconds = 120
+    local_aws.simulator.settings.create_seconds = 150
 
     # When CloudFormation creates the resource
     response = cloudformation.create(LOGICAL_ID, properties)
 
-    # Then several invocations led to exactly one SUCCESS, and nothing is left scheduled
+    # Then three invocations led to exactly one SUCCESS, and nothing is left scheduled
     assert response.status == "SUCCESS", response.reason
-    assert response.invocations >= 3
-    assert short_lived.queued == []
+    assert response.invocations == 3
+    assert lambda_service.queued == []
     assert (
         sagemaker.describe_endpoint(EndpointName=response.data["EndpointName"])["EndpointStatus"]
         == "InService"
@@ -426,17 +427,17 @@ def test_a_deployment_longer_than_one_invocation_continues_in_fresh_ones(
 def test_waiting_ends_with_a_clear_failure_before_service_timeout(
     cloudformation, properties, local_aws
 ):
-    # Given a resource that allows 4 s and an endpoint that takes a minute
-    local_aws.simulator.settings.create_seconds = 60
+    # Given a resource that allows 10 minutes and an endpoint that takes an hour
+    local_aws.simulator.settings.create_seconds = 3600
     quick = copy.deepcopy(properties)
-    quick["ServiceTimeout"] = "4"
+    quick["ServiceTimeout"] = "600"
 
     # When created
     response = cloudformation.create(LOGICAL_ID, quick)
 
-    # Then FAILED arrives before the 4 s are up, saying what it waited for
+    # Then FAILED arrives before the 10 minutes are up, saying what it waited for
     assert response.status == "FAILED"
-    assert response.seconds < 4
+    assert response.seconds < 600
     assert "timed out" in response.reason and "is Creating" in response.reason
 
 
@@ -470,13 +471,15 @@ def test_logs_carry_the_request_keys_and_never_the_response_url(
         assert line["RequestId"]
     # And no line holds the presigned ResponseURL
     assert not [line for line in lines if "cloudformation-responses" in json.dumps(line)]
-    # And the Delete answered at once, without crhelper's two-minute sleep
-    assert deleted.seconds < 5
+    # And the Delete answered once SageMaker had deleted the endpoint, without crhelper's
+    # two-minute sleep
+    assert deleted.seconds < 60
 
 
 def test_throttled_sagemaker_calls_are_retried_not_reported(cloudformation, properties, local_aws):
-    # Given SageMaker throttling DescribeEndpoint to 2 calls a second
-    local_aws.simulator.settings.throttle = {"DescribeEndpoint": 2.0, "ListTags": 2.0}
+    # Given SageMaker throttling DescribeEndpoint and ListTags to one call a second (so calls
+    # made together are throttled: simulated time passes only when something waits)
+    local_aws.simulator.settings.throttle = {"DescribeEndpoint": 1.0, "ListTags": 1.0}
 
     # When an endpoint is created and deleted
     created = cloudformation.create(LOGICAL_ID, properties)
