@@ -10,6 +10,7 @@ CloudFormation's ResourceType.
 from __future__ import annotations
 
 import time
+from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -30,7 +31,8 @@ State = TypeVar("State")
 
 class Lifecycle(Protocol[State]):
     """A resource type's room. Each stage is resumable: it returns Pending with its progress
-    when the invocation runs short of time, and the next invocation resumes there."""
+    when the invocation runs short of time, and the next invocation resumes there. A room may
+    also subclass it, to have what it leaves out refused at instantiation."""
 
     # The property that names the resource, read leniently when the properties do not parse.
     name_property: str
@@ -40,14 +42,17 @@ class Lifecycle(Protocol[State]):
         """Runs each step, and retries one that fails transiently (`Waiter.run_step`)."""
         ...
 
+    @abstractmethod
     def desired(self, raw: object, request: ResourceRequest) -> State:
         """What AWS should hold for these properties; InvalidProperties if they are wrong."""
         ...
 
+    @abstractmethod
     def failure_id(self, request: ResourceRequest, desired: State) -> str:
         """What a FAILED Create names, so that the rollback Delete removes what it made."""
         ...
 
+    @abstractmethod
     def create(
         self,
         request: ResourceRequest,
@@ -56,6 +61,7 @@ class Lifecycle(Protocol[State]):
         budget: Budget,
     ) -> Outcome: ...
 
+    @abstractmethod
     def update(
         self,
         request: ResourceRequest,
@@ -64,6 +70,7 @@ class Lifecycle(Protocol[State]):
         budget: Budget,
     ) -> Outcome: ...
 
+    @abstractmethod
     def delete(
         self,
         request: ResourceRequest,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Generic, Literal, Protocol, TypeVar
@@ -20,7 +20,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 from endpoint_common.observability import logger
 from endpoint_provider.failures import explain
 from endpoint_provider.naming import Owner
-from endpoint_provider.provisioning import Provisioner
+from endpoint_provider.provisioning import Lifecycle, Provisioner
 from endpoint_provider.request import (
     DELETE,
     Budget,
@@ -84,8 +84,9 @@ class SageMakerResource(Generic[Described]):
         return str(described[self.arn_field])
 
 
-class ResourceStages(ABC, Generic[State, Described]):
-    """A resource type's `Lifecycle`, with the stages every type runs alike."""
+class ResourceStages(Lifecycle[State], Generic[State, Described]):
+    """A resource type's `Lifecycle`, with the stages every type runs alike; the type brings
+    `desired`, `failure_id`, `update` and `delete`."""
 
     name_property: str
 
@@ -121,30 +122,6 @@ class ResourceStages(ABC, Generic[State, Described]):
     @abstractmethod
     def _sagemaker_resource(gateway: SageMakerGateway) -> SageMakerResource[Described]:
         """How the stages read and delete the type's SageMaker resource."""
-
-    @abstractmethod
-    def desired(self, raw: object, request: ResourceRequest) -> State: ...
-
-    @abstractmethod
-    def failure_id(self, request: ResourceRequest, desired: State) -> str: ...
-
-    @abstractmethod
-    def update(
-        self,
-        request: ResourceRequest,
-        states: DesiredStates[State],
-        progress: Progress,
-        budget: Budget,
-    ) -> Outcome: ...
-
-    @abstractmethod
-    def delete(
-        self,
-        request: ResourceRequest,
-        states: DesiredStates[State],
-        progress: Progress,
-        budget: Budget,
-    ) -> Outcome: ...
 
     @property
     def waiter(self) -> Waiter:
