@@ -19,22 +19,12 @@ from endpoint_invoker.events import DIRECT_OPTIONS, DOORS, Shape, shape_of
 from endpoint_invoker.invocation import PASS_THROUGH_HEADERS
 from tests.fuzz.echo import BUCKET, EchoAws, echo_invoker, invoke
 from tests.fuzz.figures import FIGURES
-from tests.support.events import load_event
+from tests.support.events import HTTP_DOOR_EVENTS, load_event
 
 pytestmark = pytest.mark.usefixtures("generation_independent_of_loaded_code")
 
 EXAMPLES = 600
 READY = "ready.out"
-# One event of every front door.
-HTTP_EVENTS = (
-    "invoke-function-url.json",
-    "invoke-http-api.json",
-    "invoke-rest-api.json",
-    "invoke-alb.json",
-    "invoke-alb-multi-value.json",
-    "invoke-vpc-lattice-v1.json",
-    "invoke-vpc-lattice-v2.json",
-)
 
 # Text as JSON can carry it: any code point, lone surrogates included (a JSON "\ud800").
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=12)
@@ -99,7 +89,7 @@ def direct_events(draw: st.DrawFn) -> Any:
 
 @st.composite
 def http_events(draw: st.DrawFn) -> dict[str, Any]:
-    event = load_event(draw(st.sampled_from(HTTP_EVENTS)))
+    event = load_event(draw(st.sampled_from(HTTP_DOOR_EVENTS)))
     door = DOORS[shape_of(event)]
     header_names = st.sampled_from(
         ["content-type", "accept", "x-invocation-mode", "x-amzn-trace-id", *PASS_THROUGH_HEADERS]

@@ -12,7 +12,7 @@ import pytest
 
 from localaws.functions import LambdaContext, load_function
 from localaws.sam_local import LOCAL_ENV, create_payload_bucket
-from tests.support.events import load_event
+from tests.support.events import HTTP_DOOR_EVENTS, load_event
 
 ENDPOINT = "churn-invoker"
 ASYNC_ENDPOINT = "churn-async"
@@ -87,18 +87,7 @@ def headers_of(response):
     return response["headers"]
 
 
-@pytest.mark.parametrize(
-    "event_file",
-    [
-        "invoke-function-url.json",
-        "invoke-http-api.json",
-        "invoke-rest-api.json",
-        "invoke-alb.json",
-        "invoke-alb-multi-value.json",
-        "invoke-vpc-lattice-v1.json",
-        "invoke-vpc-lattice-v2.json",
-    ],
-)
+@pytest.mark.parametrize("event_file", HTTP_DOOR_EVENTS)
 def test_http_events_are_answered_in_their_shape(invoker_app, endpoints, event_file):
     # Given a request as the HTTP front door delivers it
     event = load_event(event_file)

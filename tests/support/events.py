@@ -7,6 +7,16 @@ from pathlib import Path
 from typing import Any
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
+# One event of every front door that reaches the invoker over HTTP.
+HTTP_DOOR_EVENTS = (
+    "invoke-function-url.json",
+    "invoke-http-api.json",
+    "invoke-rest-api.json",
+    "invoke-alb.json",
+    "invoke-alb-multi-value.json",
+    "invoke-vpc-lattice-v1.json",
+    "invoke-vpc-lattice-v2.json",
+)
 
 
 def load_event(name: str) -> dict[str, Any]:
